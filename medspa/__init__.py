@@ -1,0 +1,1 @@
+"""Medspa: a practice platform for medical aesthetics clinics."""

@@ -1,0 +1,37 @@
+"""What the staff layout needs on every page: the actor, the sidebar, the clinic switcher."""
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from medspa.core.navigation import visible_sections
+
+
+def shell(request: HttpRequest) -> dict:
+    actor = getattr(request, "actor", None)
+    if actor is None:
+        return {"actor": None, "nav_items": [], "memberships": []}
+    path = request.path
+    nav_items = []
+    for section in visible_sections(actor):
+        try:
+            url = reverse(section.url_name)
+        except NoReverseMatch:
+            continue
+        nav_items.append(
+            {"key": section.key, "label": section.label, "url": url, "icon": section.icon, "active": path.startswith(url)}
+        )
+    memberships = [
+        {
+            "clinic_id": str(m.clinic_id),
+            "name": m.clinic.name,
+            "role": m.get_role_display(),
+            "active": m.clinic_id == actor.clinic.pk,
+        }
+        for m in getattr(request, "memberships", [])
+    ]
+    return {
+        "actor": actor,
+        "nav_items": nav_items,
+        "memberships": memberships,
+        "idle_timeout_seconds": actor.clinic.session_idle_minutes * 60,
+    }

@@ -1,0 +1,12 @@
+"""One helper for thin htmx views: a partial for htmx requests, the full page otherwise."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict | None = None, *, partial: str | None = None, status: int = 200
+) -> HttpResponse:
+    """Render `partial` when htmx asked for a fragment and one is given, else the page."""
+    is_htmx = bool(getattr(request, "htmx", False)) and not getattr(request.htmx, "boosted", False)
+    return render(request, partial if (partial and is_htmx) else template, context or {}, status=status)

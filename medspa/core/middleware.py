@@ -1,0 +1,93 @@
+"""Request plumbing shared by every app: request facts, body limits, domain errors."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from medspa.core.context import RequestInfo, reset_request_info, set_request_info
+from medspa.core.errors import DomainError, PermissionDenied, error_body
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+class RequestContextMiddleware:
+    """Expose the caller's IP, user agent and a request id to the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        token = set_request_info(
+            RequestInfo(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""), request_id=request_id)
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            reset_request_info(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies above MAX_REQUEST_BODY_BYTES with 413 before reading them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            detail = f"The request body is larger than {settings.MAX_REQUEST_BODY_BYTES} bytes."
+            if wants_json(request):
+                return JsonResponse(error_body(detail, "payload_too_large"), status=413)
+            return HttpResponse(detail, status=413, content_type="text/plain")
+        return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """Turn a `DomainError` escaping a page view into its status, and audit denials."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DomainError):
+            return None
+        if isinstance(exception, PermissionDenied):
+            record_denial(request, exception)
+        if wants_json(request):
+            return JsonResponse(error_body(exception.detail, exception.code, exception.fields), status=exception.status)
+        from django.shortcuts import render
+
+        return render(request, "errors/error.html", {"status": exception.status, "message": exception.detail}, status=exception.status)
+
+
+def record_denial(request: HttpRequest, exception: PermissionDenied) -> None:
+    """Write the audit event for a refused action (after the failed transaction rolled back)."""
+    from medspa.core.audit import audit_record
+    from medspa.core.choices import AuditOutcome
+
+    actor = getattr(request, "actor", None)
+    audit_record(
+        action="permission.denied",
+        actor=actor,
+        outcome=AuditOutcome.DENIED,
+        summary=f"{request.method} {request.path}"[:300],
+        changes={"permission": exception.permission},
+    )

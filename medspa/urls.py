@@ -1,0 +1,23 @@
+"""Routing: pages from each app, the API, allauth (login, MFA) and a guarded admin."""
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from medspa.api import api_urls
+
+# The Django admin signs in through allauth, so MFA and lockouts apply there too.
+admin.autodiscover()
+admin.site.login = secure_admin_login(admin.site.login)
+
+urlpatterns = [
+    path("api/", api_urls()),
+    path("accounts/", include("allauth.urls")),
+    path("ops/admin/", admin.site.urls),
+    path("", include("medspa.accounts.urls")),
+    path("", include("medspa.core.urls")),
+]
+
+handler403 = "medspa.core.views.error_403_view"
+handler404 = "medspa.core.views.error_404_view"
+handler500 = "medspa.core.views.error_500_view"
