@@ -19,7 +19,6 @@ api = NinjaAPI(
     description="Staff API of the Medspa practice platform. Authenticate with `POST /api/auth/token`.",
     auth=[BearerTokenAuth(), StaffSessionAuth()],
     urls_namespace="api",
-    docs_decorator=None if settings.DEBUG else login_required,
 )
 
 
@@ -62,6 +61,8 @@ def on_not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if exc.status_code == 400:  # the only 400 django-ninja raises: an unparseable body
+        return _json(request, 400, "The request body is not valid JSON.", "malformed_json")
     return _json(request, exc.status_code, str(exc.message), "error")
 
 
@@ -78,11 +79,24 @@ def on_database_error(request, exc):
 api.add_router("/", accounts_router)
 
 
+DOCS_ROUTES = ("api-root", "openapi-view", "openapi-json")
+
+
+def _staff_only_in_production(view):
+    """The schema and docs are open while developing (DEBUG) and staff-only in production."""
+    guarded = login_required(view)
+
+    def wrapper(request, *args, **kwargs):
+        return (view if settings.DEBUG else guarded)(request, *args, **kwargs)
+
+    return wrapper
+
+
 def api_urls():
     """The API's URL patterns, exempt from the page login redirect (the API answers 401)."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        name = getattr(pattern, "name", "")
-        if settings.DEBUG or name not in ("api-root", "openapi-view", "openapi-json"):
-            pattern.callback = login_not_required(pattern.callback)
+        if getattr(pattern, "name", "") in DOCS_ROUTES:
+            pattern.callback = _staff_only_in_production(pattern.callback)
+        pattern.callback = login_not_required(pattern.callback)
     return patterns, app_name, namespace

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "servestatic",
     "channels",
     "django_htmx",
     "huey.contrib.djhuey",
@@ -222,7 +223,7 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Medspa] "
 ACCOUNT_RATE_LIMITS = {
     "login": "160/m/ip",
-    "login_failed": "10/m/ip,5/15m/key",
+    "login_failed": None,  # django-axes owns the lockout (one mechanism, one 429)
     "reset_password": "20/m/ip,5/m/key",
     "reauthenticate": "10/m/user",
 }

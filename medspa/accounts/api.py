@@ -1,7 +1,7 @@
 """Auth endpoints of the API: issue and revoke tokens, and who am I."""
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from medspa.accounts import services
 from medspa.accounts.schemas import MeOut, TokenIn, TokenOut
@@ -24,7 +24,7 @@ def token_logout(request: HttpRequest):
     if token is None:
         raise NotAuthenticated("Only API tokens can be revoked here; sign out of the web app instead.")
     services.token_revoke(actor=request.auth, token=token)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, openapi_extra={"x-access": "authenticated"})

@@ -44,7 +44,7 @@ def mfa_verified(request) -> bool:
     """True when this session proved a second factor (at login or by enrolling just now)."""
     if request.session.get(MFA_VERIFIED_KEY):
         return True
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request))
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
 
 
 def user_has_mfa(user) -> bool:

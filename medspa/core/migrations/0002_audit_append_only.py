@@ -12,6 +12,7 @@ CREATE OR REPLACE FUNCTION medspa_audit_append_only() RETURNS trigger AS $$
 BEGIN
     IF coalesce(current_setting('medspa.audit_purge', true), '') = 'on' THEN
         IF TG_OP = 'TRUNCATE' THEN RETURN NULL; END IF;
+        IF TG_OP = 'UPDATE' THEN RETURN NEW; END IF;
         RETURN OLD;
     END IF;
     RAISE EXCEPTION 'core_auditevent is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
@@ -43,16 +44,16 @@ SQLITE_REVERSE = [
 
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD)
+        schema_editor.execute(PG_FORWARD, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
 
 
 def reverse(apps, schema_editor):
     statements = [PG_REVERSE] if schema_editor.connection.vendor == "postgresql" else SQLITE_REVERSE
     for statement in statements:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,163 @@
+"""AUTHZ-1/2, TEN-2: every route is classified; role × route outcomes follow the permission table.
+
+Generated from `core/permissions.py` and the route marks, so a new route is covered (or
+fails the classification test) without anyone remembering to add it here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from medspa.accounts.models import Invitation, Membership
+from medspa.core.models import AuditEvent, Location
+from medspa.core.permissions import ROLE_PERMISSIONS, Role
+from medspa.tests.routes import all_routes, page_routes
+
+ROLES = [r.value for r in Role]
+
+# The reviewed list of routes anyone may open without signing in.
+PUBLIC_ROUTES = {"healthz", "invitation_accept"}
+# Library-owned routes: allauth guards its own pages (sign-in, MFA), the admin needs is_staff
+# and signs in through allauth (secure_admin_login).
+LIBRARY_PREFIXES = ("library:allauth", "library:django.contrib.admin")
+PAGE_ROUTES = page_routes()
+PERMISSION_ROUTES = [r for r in PAGE_ROUTES if r.access == "permission"]
+
+
+def test_every_route_is_classified():
+    unclassified = [r.pattern for r in all_routes() if r.access == "unclassified"]
+    assert unclassified == []
+
+
+def test_public_routes_are_exactly_the_allowlist():
+    assert {r.name for r in all_routes() if r.access == "public"} == PUBLIC_ROUTES
+
+
+def test_library_routes_are_only_allauth_and_admin():
+    libraries = {r.access for r in all_routes() if r.access.startswith("library:")}
+    assert libraries <= set(LIBRARY_PREFIXES)
+
+
+@pytest.fixture
+def targets(clinic, other_clinic, make_member, owner):
+    """One object per URL parameter, in the acting clinic and in the other clinic."""
+    from medspa.accounts import services
+    from medspa.core.actors import Actor
+
+    def build(c, inviter):
+        actor = Actor.staff(user=inviter, clinic=c, role=Role.OWNER)
+        member = make_member(c, Role.FRONT_DESK, email=f"target-{c.slug}@test.example")
+        invitation = services.invitation_create(actor=actor, email=f"invitee-{c.slug}@test.example", role=Role.PROVIDER)
+        return {
+            "location_id": Location.objects.filter(clinic=c).first().pk,
+            "membership_id": Membership.objects.get(clinic=c, user=member).pk,
+            "invitation_id": invitation.pk,
+        }
+
+    other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
+    return {"own": build(clinic, owner), "other": build(other_clinic, other_owner)}
+
+
+def route_url(route, values: dict) -> str:
+    url = "/" + route.pattern
+    for param in route.params:
+        url = re.sub(rf"<(?:\w+:)?{param}>", str(values[param]), url)
+    return url
+
+
+def snapshot():
+    return (
+        sorted(Membership.objects.values_list("pk", "role", "is_active")),
+        sorted(Invitation.objects.values_list("pk", "revoked_at", "accepted_at")),
+        sorted(Location.objects.values_list("pk", "name", "updated_at")),
+    )
+
+
+def allowed(role: str, route) -> bool:
+    return any(p in ROLE_PERMISSIONS[role] for p in route.permissions)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", PERMISSION_ROUTES, ids=lambda r: r.name)
+def test_permission_matrix(route, role, clinic, make_member, targets, login):
+    user = make_member(clinic, role, email=f"actor-{role}@test.example")
+    client = login(user)
+    url = route_url(route, targets["own"])
+    before = snapshot()
+    denials_before = AuditEvent.objects.filter(action="permission.denied").count()
+    get = client.get(url)
+    post = client.post(url, {})
+    if allowed(role, route):
+        assert get.status_code in (200, 405), (route.name, role, get.status_code)
+        assert post.status_code != 403
+    else:
+        assert get.status_code == 403 and post.status_code == 403, (route.name, role)
+        assert snapshot() == before
+        assert AuditEvent.objects.filter(action="permission.denied").count() == denials_before + 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", [r for r in PERMISSION_ROUTES if r.params], ids=lambda r: r.name)
+def test_other_clinic_objects_look_missing(route, role, clinic, other_clinic, make_member, targets, login):
+    user = make_member(clinic, role, email=f"actor-{role}@test.example")
+    client = login(user)
+    url = route_url(route, targets["other"])
+    before = snapshot()
+    other_events = AuditEvent.objects.filter(clinic=other_clinic).count()
+    get = client.get(url)
+    post = client.post(url, {"role": Role.OWNER, "name": "Hijacked", "timezone": "UTC"})
+    if allowed(role, route):
+        assert get.status_code in (404, 405) and post.status_code == 404, (get.status_code, post.status_code)
+    else:
+        assert get.status_code == 403 and post.status_code == 403
+    assert snapshot() == before
+    assert AuditEvent.objects.filter(clinic=other_clinic).count() == other_events
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in PAGE_ROUTES if r.access != "public"], ids=lambda r: r.name)
+def test_anonymous_is_sent_to_sign_in(route, targets):
+    response = Client().get(route_url(route, targets["own"]))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in PAGE_ROUTES if r.access == "authenticated"], ids=lambda r: r.name)
+@pytest.mark.parametrize("role", ROLES)
+def test_authenticated_routes_open_to_every_role(route, role, clinic, make_member, targets, login):
+    client = login(make_member(clinic, role, email=f"actor-{role}@test.example"))
+    response = client.get(route_url(route, targets["own"]))
+    assert response.status_code in (200, 302, 405)
+
+
+def api_operations():
+    from medspa.api import api
+
+    schema = api.get_openapi_schema()
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), list(api_operations()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_api_operation_is_classified(path, method, operation):
+    access = operation.get("x-access")
+    assert access in ("public", "authenticated") or operation.get("x-permissions"), f"{method.upper()} {path}"
+    if access == "public":
+        assert path in {"/api/auth/token"}, "public API routes are a reviewed allowlist"
+    else:
+        assert operation.get("security"), f"{method.upper()} {path} must require authentication"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("path", "method", "operation"), list(api_operations()), ids=lambda v: v if isinstance(v, str) else "")
+def test_api_without_credentials_is_401(path, method, operation):
+    if operation.get("x-access") == "public":
+        return
+    response = getattr(Client(), method)(path, content_type="application/json")
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
