@@ -8,7 +8,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from medspa.core.context import RequestInfo, reset_request_info, set_request_info
-from medspa.core.errors import DomainError, PermissionDenied, error_body
+from django.db import InterfaceError, OperationalError
+
+from medspa.core.errors import DomainError, PermissionDenied, ServiceUnavailable, error_body
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -67,6 +69,9 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OperationalError | InterfaceError):
+            # The database went away mid-request: the transaction rolled back; say so cleanly.
+            exception = ServiceUnavailable()
         if not isinstance(exception, DomainError):
             return None
         if isinstance(exception, PermissionDenied):
