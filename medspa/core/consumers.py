@@ -15,7 +15,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = clinic_group(actor.clinic.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        Relay.ensure_running()
+        await Relay.ensure_running()
         await self.accept()
 
     async def disconnect(self, code: int) -> None:

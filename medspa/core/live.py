@@ -50,13 +50,21 @@ class Relay:
     """Forwards relay rows to this process's channel layer; one per event loop."""
 
     _task: asyncio.Task | None = None
+    _ready: asyncio.Event | None = None
 
     @classmethod
-    def ensure_running(cls) -> None:
+    async def ensure_running(cls) -> None:
+        """Start the relay if needed and wait until it has its starting point.
+
+        Sockets are accepted only afterwards, so no event published after a browser
+        connected can fall before the relay's cursor.
+        """
         if not settings.LIVE_EVENTS_RELAY:
             return
         if cls._task is None or cls._task.done():
-            cls._task = asyncio.get_running_loop().create_task(cls._run())
+            cls._ready = asyncio.Event()
+            cls._task = asyncio.get_running_loop().create_task(cls._run(cls._ready))
+        await asyncio.wait_for(cls._ready.wait(), timeout=10)
 
     @staticmethod
     def _fetch(after: int | None) -> tuple[int, list[dict]]:
@@ -70,12 +78,13 @@ class Relay:
             close_old_connections()
 
     @classmethod
-    async def _run(cls) -> None:
+    async def _run(cls, ready: asyncio.Event) -> None:
         layer = get_channel_layer()
         cursor: int | None = None
         while True:
             try:
                 cursor, rows = await sync_to_async(cls._fetch, thread_sensitive=False)(cursor)
+                ready.set()
                 for row in rows:
                     await layer.group_send(
                         clinic_group(row["clinic_id"]),
