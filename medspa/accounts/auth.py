@@ -5,6 +5,8 @@ from ninja.security import HttpBearer, SessionAuth
 
 from medspa.accounts.models import ApiToken
 from medspa.accounts.selectors import actor_for_token
+from medspa.core.audit import audit_record
+from medspa.core.choices import AuditOutcome
 
 
 class BearerTokenAuth(HttpBearer):
@@ -13,6 +15,8 @@ class BearerTokenAuth(HttpBearer):
     def authenticate(self, request, token):
         found = actor_for_token(token)
         if found is None:
+            audit_record(action="auth.token_rejected", outcome=AuditOutcome.FAILURE,
+                         summary=f"{request.method} {request.path}"[:200], changes={"prefix": token[:8]})  # fmt: skip
             return None
         actor, api_token = found
         if api_token.last_used_at is None or (timezone.now() - api_token.last_used_at).total_seconds() > 300:

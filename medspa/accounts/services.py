@@ -264,3 +264,39 @@ def membership_deactivate(*, actor: Actor, membership_id) -> Membership:
         )
         audit_record(action="staff.deactivated", actor=actor, obj=membership)
     return membership
+
+
+def membership_reset_mfa(*, actor: Actor, membership_id) -> Membership:
+    """Remove a member's second factors so they enrol again (a lost phone); owners only.
+
+    Refused for people who also belong to another clinic: one clinic's owner must not
+    weaken an account another clinic relies on. Their sessions and API tokens end too.
+    """
+    actor.require("users.manage")
+    if actor.role != Role.OWNER:
+        raise PermissionDenied("Only an owner can reset someone's two-factor authentication.", permission="users.manage")
+    with transaction.atomic():
+        membership = Membership.objects.select_related("user").filter(clinic=actor.clinic, pk=membership_id).first()
+        if membership is None:
+            raise NotFound()
+        if membership.user_id == actor.user.pk:
+            raise Conflict("Manage your own two-factor authentication from your account menu.")
+        if Membership.objects.filter(user_id=membership.user_id, is_active=True).exclude(clinic=actor.clinic).exists():
+            raise Conflict("This person also works at another clinic; they must reset it with that clinic's support.")
+        removed, _ = Authenticator.objects.filter(user_id=membership.user_id).delete()
+        _end_sessions(membership.user_id)
+        ApiToken.objects.filter(user_id=membership.user_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        audit_record(action="mfa.reset_by_owner", actor=actor, obj=membership, changes={"authenticators_removed": removed})
+    return membership
+
+
+def _end_sessions(user_id) -> int:
+    """Delete every stored session of a user (sessions are server-side rows)."""
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user_id):
+            session.delete()
+            ended += 1
+    return ended

@@ -14,7 +14,7 @@ from medspa.accounts import selectors, services, sessions
 from medspa.accounts.forms import AcceptInvitationForm, InviteForm, RoleForm
 from medspa.core.access import authenticated_only, public, requires
 from medspa.core.errors import DomainError, NotFound
-from medspa.core.http import render_page
+from medspa.core.http import render_page, run_action
 from medspa.core.views import form_with_errors
 
 
@@ -73,26 +73,25 @@ def settings_member_role_view(request: HttpRequest, membership_id) -> HttpRespon
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
     else:
-        try:
-            services.membership_change_role(actor=request.actor, membership_id=membership_id, role=form.cleaned_data["role"])
-            messages.success(request, "Role updated.")
-        except DomainError as exc:
-            if exc.status in (401, 404):
-                raise
-            messages.error(request, exc.detail)
+        role = form.cleaned_data["role"]
+        run_action(request, lambda: services.membership_change_role(actor=request.actor, membership_id=membership_id, role=role),
+                   "Role updated.")  # fmt: skip
     return redirect("settings_staff")
 
 
 @requires("users.manage")
 @require_POST
 def settings_member_deactivate_view(request: HttpRequest, membership_id) -> HttpResponse:
-    try:
-        services.membership_deactivate(actor=request.actor, membership_id=membership_id)
-        messages.success(request, "Access removed.")
-    except DomainError as exc:
-        if exc.status in (401, 404):
-            raise
-        messages.error(request, exc.detail)
+    run_action(request, lambda: services.membership_deactivate(actor=request.actor, membership_id=membership_id),
+               "Access removed.")  # fmt: skip
+    return redirect("settings_staff")
+
+
+@requires("users.manage")
+@require_POST
+def settings_member_reset_mfa_view(request: HttpRequest, membership_id) -> HttpResponse:
+    run_action(request, lambda: services.membership_reset_mfa(actor=request.actor, membership_id=membership_id),
+               "Two-factor authentication reset: they will set it up again at their next sign-in.")  # fmt: skip
     return redirect("settings_staff")
 
 

@@ -10,3 +10,23 @@ def render_page(
     """Render `partial` when htmx asked for a fragment and one is given, else the page."""
     is_htmx = bool(getattr(request, "htmx", False)) and not getattr(request.htmx, "boosted", False)
     return render(request, partial if (partial and is_htmx) else template, context or {}, status=status)
+
+
+def run_action(request: HttpRequest, action, success: str) -> bool:
+    """Run a service for a POST button: a toast on success, the refusal as a toast otherwise.
+
+    Authentication, permission and not-found refusals propagate (403/404 pages, audited).
+    """
+    from django.contrib import messages
+
+    from medspa.core.errors import DomainError
+
+    try:
+        action()
+    except DomainError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        messages.error(request, exc.detail)
+        return False
+    messages.success(request, success)
+    return True

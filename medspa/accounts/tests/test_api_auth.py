@@ -147,3 +147,16 @@ def test_openapi_schema_is_served_to_staff(client, login, clinic, owner):
     response = login(owner).get("/api/openapi.json")
     assert response.status_code == 200
     assert "/api/auth/token" in response.json()["paths"]
+
+
+def test_rejected_token_is_audited(api_client, db):
+    api_client("forged-token-value").get("/api/me")
+    event = AuditEvent.objects.get(action="auth.token_rejected")
+    assert event.changes == {"prefix": "forged-t"} and event.outcome == "failure"
+
+
+def test_me_query_budget(clinic, owner, api_token, api_client, django_assert_max_num_queries):
+    client = api_client(api_token(owner, clinic))
+    client.get("/api/me")
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/me").status_code == 200

@@ -118,3 +118,32 @@ def test_api_token_refused_until_enrolled_when_required(clinic, owner):
 def test_admin_login_goes_through_allauth(db):
     response = Client().get("/ops/admin/login/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_owner_resets_a_members_mfa(clinic, owner, make_member, login):
+    member = make_member(clinic, "provider")
+    enrol(member)
+    membership = member.memberships.get()
+    assert login(owner).post(f"/settings/staff/{membership.pk}/reset-mfa/").status_code == 302
+    assert not Authenticator.objects.filter(user=member).exists()
+    assert AuditEvent.objects.filter(action="mfa.reset_by_owner", object_id=str(membership.pk)).exists()
+
+
+def test_admin_cannot_reset_mfa(clinic, make_member, login):
+    admin = make_member(clinic, "admin")
+    member = make_member(clinic, "provider")
+    enrol(member)
+    response = login(admin).post(f"/settings/staff/{member.memberships.get().pk}/reset-mfa/")
+    assert response.status_code == 403
+    assert Authenticator.objects.filter(user=member).count() == 2
+    assert AuditEvent.objects.filter(action="permission.denied", actor_label=admin.email).exists()
+
+
+def test_mfa_reset_refused_for_people_of_other_clinics(clinic, other_clinic, owner, make_member, login):
+    from medspa.tests.factories import MembershipFactory
+
+    member = make_member(clinic, "provider")
+    MembershipFactory(clinic=other_clinic, user=member, role="provider")
+    enrol(member)
+    login(owner).post(f"/settings/staff/{member.memberships.get(clinic=clinic).pk}/reset-mfa/")
+    assert Authenticator.objects.filter(user=member).count() == 2
