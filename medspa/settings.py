@@ -231,6 +231,9 @@ MFA_ADAPTER = "medspa.accounts.adapters.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Medspa"
 MFA_RECOVERY_CODE_COUNT = 10
+# Staff addresses come from invitations (proved by opening the emailed link), so allauth's
+# per-address verification must not block enrolment in two-factor authentication.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 
 # Brute-force protection: 5 failures per account or per IP within 15 minutes -> HTTP 429.
 AXES_FAILURE_LIMIT = 5

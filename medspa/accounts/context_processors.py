@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from medspa.core.navigation import visible_sections
+from medspa.core.navigation import section_url_name, visible_sections
 
 
 def shell(request: HttpRequest) -> dict:
@@ -14,11 +14,11 @@ def shell(request: HttpRequest) -> dict:
     nav_items = []
     for section in visible_sections(actor):
         try:
-            url = reverse(section.url_name)
+            url = reverse(section_url_name(section, actor))
         except NoReverseMatch:
             continue
         nav_items.append(
-            {"key": section.key, "label": section.label, "url": url, "icon": section.icon, "active": path.startswith(url)}
+            {"key": section.key, "label": section.label, "url": url, "icon": section.icon, "active": path.startswith(url) or (section.key == "settings" and path.startswith("/settings/"))}
         )
     memberships = [
         {

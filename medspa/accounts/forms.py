@@ -5,7 +5,7 @@ from medspa.core.permissions import Role
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email address")
-    role = forms.ChoiceField(choices=Role.choices, label="Role")
+    role = forms.ChoiceField(choices=[("", "Choose a role…"), *Role.choices], label="Role")
 
 
 class RoleForm(forms.Form):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib.auth import logout
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from medspa.accounts import sessions
 from medspa.accounts.selectors import actor_for_user
@@ -34,7 +37,11 @@ class ActorMiddleware:
         if request.user.is_authenticated and not _is_api_bearer(request):
             actor, memberships = actor_for_user(request.user, request.session.get(sessions.ACTIVE_CLINIC_KEY))
             request.actor, request.memberships = actor, memberships
-        return self.get_response(request)
+        if request.actor is None:
+            return self.get_response(request)
+        # Pages show times in the clinic's zone (locations refine it where they matter).
+        with timezone.override(zoneinfo.ZoneInfo(request.actor.clinic.timezone)):
+            return self.get_response(request)
 
 
 class SessionPolicyMiddleware:

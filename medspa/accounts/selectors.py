@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from medspa.accounts.models import ApiToken, Invitation, Membership, User
@@ -47,20 +47,29 @@ def actor_for_user(user: User, clinic_id: str | None) -> tuple[Actor | None, lis
 
 
 def actor_for_token(raw: str) -> tuple[Actor, ApiToken] | None:
-    """The actor behind a bearer token, or None if unknown, expired, revoked or disowned."""
+    """The actor behind a bearer token, or None if unknown, expired, revoked or disowned.
+
+    One query on the hot path of every API call: the token with its user and clinic, and
+    the role of the (active) membership that still ties them together.
+    """
     if not raw or len(raw) > 200:
         return None
-    token = (
+    role = Membership.objects.filter(clinic=OuterRef("clinic"), user=OuterRef("user"), is_active=True).values("role")[:1]
+    found = list(
         ApiToken.objects.select_related("user", "clinic")
-        .filter(token_hash=token_digest(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
+        .annotate(role=Subquery(role))
+        .filter(
+            token_hash=token_digest(raw),
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            user__is_active=True,
+            clinic__is_active=True,
+        )[:1]
     )
-    if token is None or not token.user.is_active or not token.clinic.is_active:
+    if not found or not found[0].role:
         return None
-    membership = Membership.objects.filter(clinic=token.clinic, user=token.user, is_active=True).only("role").first()
-    if membership is None:
-        return None
-    return Actor.staff(user=token.user, clinic=token.clinic, role=membership.role), token
+    token = found[0]
+    return Actor.staff(user=token.user, clinic=token.clinic, role=token.role), token
 
 
 def clinic_staff(*, actor: Actor) -> QuerySet[Membership]:

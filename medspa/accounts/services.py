@@ -272,9 +272,7 @@ def membership_reset_mfa(*, actor: Actor, membership_id) -> Membership:
     Refused for people who also belong to another clinic: one clinic's owner must not
     weaken an account another clinic relies on. Their sessions and API tokens end too.
     """
-    actor.require("users.manage")
-    if actor.role != Role.OWNER:
-        raise PermissionDenied("Only an owner can reset someone's two-factor authentication.", permission="users.manage")
+    actor.require("users.reset_mfa")
     with transaction.atomic():
         membership = Membership.objects.select_related("user").filter(clinic=actor.clinic, pk=membership_id).first()
         if membership is None:

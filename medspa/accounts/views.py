@@ -87,7 +87,7 @@ def settings_member_deactivate_view(request: HttpRequest, membership_id) -> Http
     return redirect("settings_staff")
 
 
-@requires("users.manage")
+@requires("users.reset_mfa")
 @require_POST
 def settings_member_reset_mfa_view(request: HttpRequest, membership_id) -> HttpResponse:
     run_action(request, lambda: services.membership_reset_mfa(actor=request.actor, membership_id=membership_id),

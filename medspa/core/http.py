@@ -2,14 +2,19 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 
 def render_page(
     request: HttpRequest, template: str, context: dict | None = None, *, partial: str | None = None, status: int = 200
 ) -> HttpResponse:
     """Render `partial` when htmx asked for a fragment and one is given, else the page."""
-    is_htmx = bool(getattr(request, "htmx", False)) and not getattr(request.htmx, "boosted", False)
-    return render(request, partial if (partial and is_htmx) else template, context or {}, status=status)
+    htmx = getattr(request, "htmx", None)
+    # A history restore (back button after htmx's cache missed) needs the whole page.
+    fragment = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    response = render(request, partial if (partial and fragment) else template, context or {}, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def run_action(request: HttpRequest, action, success: str) -> bool:

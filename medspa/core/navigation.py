@@ -37,6 +37,15 @@ SECTIONS: tuple[Section, ...] = (
             built=True),
 )  # fmt: skip
 
+# Settings has several pages with different permissions: open the first one allowed.
+SETTINGS_PAGES = (("settings.manage", "settings_clinic"), ("users.manage", "settings_staff"), ("audit.view", "settings_audit"))
+
+
+def section_url_name(section: Section, actor) -> str:
+    if section.key == "settings":
+        return next(name for permission, name in SETTINGS_PAGES if actor.can(permission))
+    return section.url_name
+
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
 
 

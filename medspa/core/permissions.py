@@ -69,6 +69,7 @@ PERMISSIONS: dict[str, str] = {
     # Administration
     "settings.manage": "Edit clinic settings and locations",
     "users.manage": "Invite staff, change roles and deactivate accounts",
+    "users.reset_mfa": "Reset a staff member's two-factor authentication (owner only)",
     "audit.view": "Browse the audit log",
 }
 
@@ -86,7 +87,7 @@ _CLINICAL_WORK = {
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(PERMISSIONS),
-    Role.ADMIN: frozenset(PERMISSIONS),
+    Role.ADMIN: frozenset(PERMISSIONS) - {"users.reset_mfa"},
     Role.PROVIDER: frozenset(_CLINICAL_WORK),
     Role.FRONT_DESK: frozenset({
         "patients.view", "patients.edit",

@@ -15,7 +15,7 @@ from medspa.core.access import authenticated_only, public, requires
 from medspa.core.errors import DomainError
 from medspa.core.forms import AuditFilterForm, ClinicForm, LocationForm
 from medspa.core.http import render_page
-from medspa.core.navigation import SECTIONS_BY_KEY, visible_sections
+from medspa.core.navigation import SECTIONS_BY_KEY, section_url_name, visible_sections
 
 
 @public
@@ -46,7 +46,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     sections = visible_sections(request.actor)
     if not sections:
         return render(request, "core/no_clinic.html", status=403 if request.actor else 200)
-    return redirect(reverse(sections[0].url_name))
+    return redirect(reverse(section_url_name(sections[0], request.actor)))
 
 
 def section_view_for(key: str):

@@ -8,6 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from medspa.accounts.models import ApiToken
+from medspa.accounts.schemas import MeOut
 from medspa.core.models import AuditEvent
 from medspa.core.permissions import ROLE_PERMISSIONS, Role
 from medspa.tests.factories import PASSWORD
@@ -34,6 +35,7 @@ def test_token_issue_and_me(client, clinic, owner):
     assert data["user"]["email"] == owner.email
     assert data["clinic"]["slug"] == clinic.slug
     assert data["permissions"] == sorted(ROLE_PERMISSIONS[Role.OWNER])
+    assert MeOut.model_validate(data).model_dump(mode="json") == data
     assert AuditEvent.objects.filter(action="auth.token_issued", clinic=clinic).exists()
 
 
@@ -158,5 +160,5 @@ def test_rejected_token_is_audited(api_client, db):
 def test_me_query_budget(clinic, owner, api_token, api_client, django_assert_max_num_queries):
     client = api_client(api_token(owner, clinic))
     client.get("/api/me")
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(1):
         assert client.get("/api/me").status_code == 200
