@@ -40,9 +40,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/medspa check
 	$(BIN)/medspa makemigrations --check --dry-run
-	$(BIN)/lint-imports
-	$(BIN)/pip-audit --strict --disable-pip --no-deps -r requirements.lock
-	npm audit --omit=dev --audit-level=high
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python .ci/audit-deps
 
 bench: setup
 	@for script in bench/*.py; do \

@@ -399,8 +399,13 @@ def main() -> int:
             manage(env, "demo")
             # Measure the server as it runs in production: DEBUG off, real secrets, no TLS redirect
             # (there is no TLS proxy in front of it here).
-            production = {**env, "DEBUG": "false", "SECRET_KEY": "bench-" + "s" * 60,
-                          "MEDSPA_FILE_KEY": "YmVuY2gtZmlsZS1rZXktMDEyMzQ1Njc4OWFiY2RlZg==", "SECURE_SSL_REDIRECT": "false"}
+            production = {
+                **env,
+                "DEBUG": "false",
+                "SECRET_KEY": "bench-" + "s" * 60,
+                "MEDSPA_FILE_KEY": "YmVuY2gtZmlsZS1rZXktMDEyMzQ1Njc4OWFiY2RlZg==",
+                "SECURE_SSL_REDIRECT": "false",
+            }
             with running_server(production, data_dir) as base_url:
                 token = api_token(base_url)
                 headers = {"Authorization": f"Bearer {token}"}

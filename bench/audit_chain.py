@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _machine import emit, emit_machine  # noqa: E402
+from _machine import emit, emit_machine
 
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "20000"))
 
@@ -57,7 +57,7 @@ def main() -> None:
         rows = list(AuditEvent.objects.filter(chain=str(clinic.pk)).values())
         other = Clinic.objects.create(name="Bench baseline", slug="bench-baseline", require_mfa=False)
         start = time.perf_counter()
-        for i, row in enumerate(rows):
+        for row in rows:
             row.update(id=None, chain=str(other.pk), clinic_id=other.pk)
             row.pop("id")
             AuditEvent.objects.create(**row)
@@ -72,8 +72,13 @@ def main() -> None:
 
         emit("audit.append_rate", round(EVENTS / ours, 1), "events/s", backend=connection.vendor)
         emit("audit.append_p50", round(statistics.median(latencies) * 1000, 3), "ms")
-        emit("audit.append_p95", round(statistics.quantiles(latencies, n=20)[18] * 1000, 3), "ms", target_ms=5,
-             met=statistics.quantiles(latencies, n=20)[18] * 1000 <= 5)  # fmt: skip
+        emit(
+            "audit.append_p95",
+            round(statistics.quantiles(latencies, n=20)[18] * 1000, 3),
+            "ms",
+            target_ms=5,
+            met=statistics.quantiles(latencies, n=20)[18] * 1000 <= 5,
+        )
         emit("audit.baseline_insert_rate", round(EVENTS / baseline, 1), "rows/s")
         emit("audit.chain_cost_ratio", round(ours / baseline, 2), "x", note="chained append time / plain insert time")
         emit("audit.verify_per_1m_events", round(verify / EVENTS * 1_000_000, 1), "s", measured_events=EVENTS)

@@ -44,7 +44,9 @@ def on_validation_error(request, exc: NinjaValidationError):
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, exc):
-    return _json(request, 401, "Authentication required: the token is missing, invalid, expired or revoked.", "not_authenticated")
+    return _json(
+        request, 401, "Authentication required: the token is missing, invalid, expired or revoked.", "not_authenticated"
+    )
 
 
 @api.exception_handler(DomainError)

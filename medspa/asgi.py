@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medspa.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup(set_prefix=False)
 

@@ -31,8 +31,13 @@ ROLES = [r.value for r in Role]
 @pytest.fixture(autouse=True)
 def _media_and_checkpoints(settings, tmp_path):
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                                                          "OPTIONS": {"location": str(tmp_path / "media")}}}  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
 
 
 @pytest.fixture
@@ -90,16 +95,23 @@ def login():
 @pytest.fixture
 def api_token():
     """A bearer token for `user` in `clinic`, issued by the real service."""
-    from medspa.accounts.selectors import token_digest
-    from medspa.accounts.models import ApiToken
-    from django.utils import timezone
-    from datetime import timedelta
     import secrets
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from medspa.accounts.models import ApiToken
+    from medspa.accounts.selectors import token_digest
 
     def make(user, clinic, hours: int = 12) -> str:
         raw = secrets.token_urlsafe(32)
-        ApiToken.objects.create(clinic=clinic, user=user, token_hash=token_digest(raw), prefix=raw[:8],
-                                expires_at=timezone.now() + timedelta(hours=hours))  # fmt: skip
+        ApiToken.objects.create(
+            clinic=clinic,
+            user=user,
+            token_hash=token_digest(raw),
+            prefix=raw[:8],
+            expires_at=timezone.now() + timedelta(hours=hours),
+        )
         return raw
 
     return make

@@ -14,8 +14,8 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent
 REPO_DIR = BASE_DIR.parent
 
-DEV_SECRET_KEY = "medspa-dev-secret-key-not-for-production"  # noqa: S105
-DEV_FILE_KEY = "bWVkc3BhLWRldi1maWxlLWtleS1ub3QtZm9yLXByb2Q="  # noqa: S105
+DEV_SECRET_KEY = "medspa-dev-secret-key-not-for-production"
+DEV_FILE_KEY = "bWVkc3BhLWRldi1maWxlLWtleS1ub3QtZm9yLXByb2Q="
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -162,7 +162,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "medspa",
@@ -306,7 +308,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(DATA_DIR / "media")}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "media")},
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SERVESTATIC_USE_FINDERS = True

@@ -15,7 +15,12 @@ def token_create(request: HttpRequest, payload: TokenIn):
     issued = services.token_issue(
         request=request, email=payload.email, password=payload.password, clinic_slug=payload.clinic, otp=payload.otp
     )
-    return {"token": issued.raw, "expires_at": issued.token.expires_at, "clinic": issued.token.clinic.slug, "role": issued.role}
+    return {
+        "token": issued.raw,
+        "expires_at": issued.token.expires_at,
+        "clinic": issued.token.clinic.slug,
+        "role": issued.role,
+    }
 
 
 @router.post("/auth/logout", response={204: None}, openapi_extra={"x-access": "authenticated"})
@@ -38,10 +43,20 @@ def me(request: HttpRequest):
     user, clinic = actor.user, actor.clinic
     return JsonResponse(
         {
-            "user": {"id": str(user.pk), "email": user.email, "first_name": user.first_name, "last_name": user.last_name},
-            "clinic": {"id": str(clinic.pk), "slug": clinic.slug, "name": clinic.name, "timezone": clinic.timezone,
-                       "currency": clinic.currency},
+            "user": {
+                "id": str(user.pk),
+                "email": user.email,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+            },
+            "clinic": {
+                "id": str(clinic.pk),
+                "slug": clinic.slug,
+                "name": clinic.name,
+                "timezone": clinic.timezone,
+                "currency": clinic.currency,
+            },
             "role": actor.role,
             "permissions": sorted(actor.permissions),
         }
-    )  # fmt: skip
+    )

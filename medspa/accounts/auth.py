@@ -15,8 +15,12 @@ class BearerTokenAuth(HttpBearer):
     def authenticate(self, request, token):
         found = actor_for_token(token)
         if found is None:
-            audit_record(action="auth.token_rejected", outcome=AuditOutcome.FAILURE,
-                         summary=f"{request.method} {request.path}"[:200], changes={"prefix": token[:8]})  # fmt: skip
+            audit_record(
+                action="auth.token_rejected",
+                outcome=AuditOutcome.FAILURE,
+                summary=f"{request.method} {request.path}"[:200],
+                changes={"prefix": token[:8]},
+            )
             return None
         actor, api_token = found
         if api_token.last_used_at is None or (timezone.now() - api_token.last_used_at).total_seconds() > 300:

@@ -18,7 +18,13 @@ def shell(request: HttpRequest) -> dict:
         except NoReverseMatch:
             continue
         nav_items.append(
-            {"key": section.key, "label": section.label, "url": url, "icon": section.icon, "active": path.startswith(url) or (section.key == "settings" and path.startswith("/settings/"))}
+            {
+                "key": section.key,
+                "label": section.label,
+                "url": url,
+                "icon": section.icon,
+                "active": path.startswith(url) or (section.key == "settings" and path.startswith("/settings/")),
+            }
         )
     memberships = [
         {

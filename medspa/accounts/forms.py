@@ -15,4 +15,6 @@ class RoleForm(forms.Form):
 class AcceptInvitationForm(forms.Form):
     first_name = forms.CharField(max_length=80, label="First name")
     last_name = forms.CharField(max_length=80, required=False, label="Last name")
-    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), label="Choose a password")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), label="Choose a password"
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import zoneinfo
 
-from django.contrib.auth import logout
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -64,8 +64,12 @@ class SessionPolicyMiddleware:
     @staticmethod
     def _end(request: HttpRequest, reason: str) -> HttpResponse:
         actor = request.actor
-        audit_record(action=f"auth.session_{reason}_timeout", actor=actor, clinic=actor.clinic if actor else None,
-                     actor_label=request.user.email)  # fmt: skip
+        audit_record(
+            action=f"auth.session_{reason}_timeout",
+            actor=actor,
+            clinic=actor.clinic if actor else None,
+            actor_label=request.user.email,
+        )
         logout(request)
         request.actor = None
         detail = "Your session ended after inactivity." if reason == "idle" else "Your session reached its time limit."
@@ -97,12 +101,17 @@ class MfaRequiredMiddleware:
         has_mfa = sessions.user_has_mfa(request.user)
         if has_mfa and not sessions.mfa_verified(request):
             logout(request)
-            return self._refuse(request, "Sign in again with your second factor.", "mfa_verification_required",
-                                reverse("account_login"))  # fmt: skip
+            return self._refuse(
+                request, "Sign in again with your second factor.", "mfa_verification_required", reverse("account_login")
+            )
         actor = request.actor
         if actor is not None and actor.clinic.require_mfa and not has_mfa:
-            return self._refuse(request, f"{actor.clinic.name} requires two-factor authentication. Set it up to continue.",
-                                "mfa_enrollment_required", reverse("mfa_activate_totp"))  # fmt: skip
+            return self._refuse(
+                request,
+                f"{actor.clinic.name} requires two-factor authentication. Set it up to continue.",
+                "mfa_enrollment_required",
+                reverse("mfa_activate_totp"),
+            )
         return self.get_response(request)
 
     @staticmethod

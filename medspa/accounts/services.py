@@ -98,9 +98,9 @@ def token_issue(*, request, email: str, password: str, clinic_slug: str | None, 
 def token_revoke(*, actor: Actor, token: ApiToken) -> None:
     """Revoke a token of the acting user's own; a revoked token is refused at once."""
     with transaction.atomic():
-        updated = ApiToken.objects.filter(pk=token.pk, clinic=actor.clinic, user=actor.user, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        updated = ApiToken.objects.filter(
+            pk=token.pk, clinic=actor.clinic, user=actor.user, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
         if updated:
             audit_record(action="auth.token_revoked", actor=actor, obj=token)
 
@@ -153,9 +153,9 @@ def invitation_create(*, actor: Actor, email: str, role: str) -> Invitation:
         raise Conflict("This person is already a member of the clinic.", fields={"email": "Already a member."})
     raw = secrets.token_urlsafe(32)
     with transaction.atomic():
-        Invitation.objects.filter(clinic=actor.clinic, email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        Invitation.objects.filter(
+            clinic=actor.clinic, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
         invitation = Invitation.objects.create(
             clinic=actor.clinic,
             email=email,
@@ -216,7 +216,9 @@ def invitation_accept(
             )
         elif user.email.lower() != invitation.email:
             raise PermissionDenied("This invitation was sent to a different email address.")
-        claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(accepted_at=timezone.now())
+        claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+            accepted_at=timezone.now()
+        )
         if not claimed:
             raise Conflict("This invitation was already used.")
         Membership.objects.update_or_create(
@@ -284,7 +286,9 @@ def membership_reset_mfa(*, actor: Actor, membership_id) -> Membership:
         removed, _ = Authenticator.objects.filter(user_id=membership.user_id).delete()
         _end_sessions(membership.user_id)
         ApiToken.objects.filter(user_id=membership.user_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        audit_record(action="mfa.reset_by_owner", actor=actor, obj=membership, changes={"authenticators_removed": removed})
+        audit_record(
+            action="mfa.reset_by_owner", actor=actor, obj=membership, changes={"authenticators_removed": removed}
+        )
     return membership
 
 

@@ -43,16 +43,25 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     email = username_from_request(request, credentials)
     user = User.objects.filter(email=email).first() if email else None
     actor = _clinic_of(user) if user else None
-    audit_record(action="auth.login_failed", outcome=AuditOutcome.FAILURE, clinic=actor.clinic if actor else None,
-                 actor_label=email[:254])  # fmt: skip
+    audit_record(
+        action="auth.login_failed",
+        outcome=AuditOutcome.FAILURE,
+        clinic=actor.clinic if actor else None,
+        actor_label=email[:254],
+    )
 
 
 @receiver(user_locked_out, dispatch_uid="medspa.audit.locked_out")
 def on_locked_out(sender, request, username, ip_address, **kwargs):
     user = User.objects.filter(email=(username or "").lower()).first() if username else None
     actor = _clinic_of(user) if user else None
-    audit_record(action="auth.locked_out", outcome=AuditOutcome.DENIED, clinic=actor.clinic if actor else None,
-                 actor_label=(username or "")[:254], summary=f"locked out from {ip_address}")  # fmt: skip
+    audit_record(
+        action="auth.locked_out",
+        outcome=AuditOutcome.DENIED,
+        clinic=actor.clinic if actor else None,
+        actor_label=(username or "")[:254],
+        summary=f"locked out from {ip_address}",
+    )
 
 
 @receiver(mfa_signals.authenticator_added, dispatch_uid="medspa.audit.mfa_added")
@@ -63,22 +72,34 @@ def on_mfa_added(sender, request, user, authenticator, **kwargs):
         request.session.cycle_key()
         request.session[sessions.MFA_VERIFIED_KEY] = True
     actor = _clinic_of(user)
-    audit_record(action="mfa.added", actor=actor, actor_label=user.email, clinic=actor.clinic if actor else None,
-                 object_type="mfa.authenticator", object_id=str(authenticator.pk),
-                 changes={"type": authenticator.type})  # fmt: skip
+    audit_record(
+        action="mfa.added",
+        actor=actor,
+        actor_label=user.email,
+        clinic=actor.clinic if actor else None,
+        object_type="mfa.authenticator",
+        object_id=str(authenticator.pk),
+        changes={"type": authenticator.type},
+    )
 
 
 @receiver(mfa_signals.authenticator_removed, dispatch_uid="medspa.audit.mfa_removed")
 def on_mfa_removed(sender, request, user, authenticator, **kwargs):
     actor = _clinic_of(user)
-    audit_record(action="mfa.removed", actor=actor, actor_label=user.email, clinic=actor.clinic if actor else None,
-                 object_type="mfa.authenticator", object_id=str(authenticator.pk),
-                 changes={"type": authenticator.type})  # fmt: skip
+    audit_record(
+        action="mfa.removed",
+        actor=actor,
+        actor_label=user.email,
+        clinic=actor.clinic if actor else None,
+        object_type="mfa.authenticator",
+        object_id=str(authenticator.pk),
+        changes={"type": authenticator.type},
+    )
 
 
 @receiver(mfa_signals.authenticator_reset, dispatch_uid="medspa.audit.mfa_reset")
 def on_mfa_reset(sender, request, user, authenticator, **kwargs):
     actor = _clinic_of(user)
-    audit_record(action="mfa.recovery_codes_reset", actor=actor, actor_label=user.email,
-                 clinic=actor.clinic if actor else None)  # fmt: skip
-
+    audit_record(
+        action="mfa.recovery_codes_reset", actor=actor, actor_label=user.email, clinic=actor.clinic if actor else None
+    )

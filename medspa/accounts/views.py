@@ -74,24 +74,33 @@ def settings_member_role_view(request: HttpRequest, membership_id) -> HttpRespon
         messages.error(request, "Choose a valid role.")
     else:
         role = form.cleaned_data["role"]
-        run_action(request, lambda: services.membership_change_role(actor=request.actor, membership_id=membership_id, role=role),
-                   "Role updated.")  # fmt: skip
+        run_action(
+            request,
+            lambda: services.membership_change_role(actor=request.actor, membership_id=membership_id, role=role),
+            "Role updated.",
+        )
     return redirect("settings_staff")
 
 
 @requires("users.manage")
 @require_POST
 def settings_member_deactivate_view(request: HttpRequest, membership_id) -> HttpResponse:
-    run_action(request, lambda: services.membership_deactivate(actor=request.actor, membership_id=membership_id),
-               "Access removed.")  # fmt: skip
+    run_action(
+        request,
+        lambda: services.membership_deactivate(actor=request.actor, membership_id=membership_id),
+        "Access removed.",
+    )
     return redirect("settings_staff")
 
 
 @requires("users.reset_mfa")
 @require_POST
 def settings_member_reset_mfa_view(request: HttpRequest, membership_id) -> HttpResponse:
-    run_action(request, lambda: services.membership_reset_mfa(actor=request.actor, membership_id=membership_id),
-               "Two-factor authentication reset: they will set it up again at their next sign-in.")  # fmt: skip
+    run_action(
+        request,
+        lambda: services.membership_reset_mfa(actor=request.actor, membership_id=membership_id),
+        "Two-factor authentication reset: they will set it up again at their next sign-in.",
+    )
     return redirect("settings_staff")
 
 
@@ -111,19 +120,20 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         raise NotFound("This invitation has expired or was already used.")
     user = request.user if request.user.is_authenticated else None
     form = AcceptInvitationForm(request.POST or None) if user is None else None
-    if request.method == "POST":
-        if user is not None or form.is_valid():
-            try:
-                data = form.cleaned_data if form is not None else {}
-                services.invitation_accept(invitation=invitation, user=user, **data)
-            except DomainError as exc:
-                if exc.status in (403, 404):
-                    raise
-                if form is None:
-                    messages.error(request, exc.detail)
-                else:
-                    form_with_errors(form, exc)
+    if request.method == "POST" and (user is not None or form.is_valid()):
+        try:
+            data = form.cleaned_data if form is not None else {}
+            services.invitation_accept(invitation=invitation, user=user, **data)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            if form is None:
+                messages.error(request, exc.detail)
             else:
-                messages.success(request, f"Welcome to {invitation.clinic.name}. Sign in to continue.")
-                return redirect(reverse("home") if user else reverse("account_login"))
-    return render(request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form, "user_signed_in": user})
+                form_with_errors(form, exc)
+        else:
+            messages.success(request, f"Welcome to {invitation.clinic.name}. Sign in to continue.")
+            return redirect(reverse("home") if user else reverse("account_login"))
+    return render(
+        request, "accounts/invitation_accept.html", {"invitation": invitation, "form": form, "user_signed_in": user}
+    )

@@ -34,10 +34,26 @@ GENESIS = "0" * 64
 _SECRET_MARKERS = ("password", "secret", "token", "otp", "code", "key")
 
 HASHED_FIELDS = (
-    "chain", "seq", "clinic_id", "created_at", "actor_kind", "actor_id", "actor_label", "actor_role",
-    "action", "outcome", "object_type", "object_id", "patient_id", "summary", "changes", "ip",
-    "user_agent", "request_id", "prev_hash",
-)  # fmt: skip
+    "chain",
+    "seq",
+    "clinic_id",
+    "created_at",
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "actor_role",
+    "action",
+    "outcome",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "summary",
+    "changes",
+    "ip",
+    "user_agent",
+    "request_id",
+    "prev_hash",
+)
 
 
 def redact(changes: dict[str, Any] | None) -> dict[str, Any]:
@@ -122,7 +138,7 @@ def audit_record(
 
 
 def _lock_head(chain: str) -> AuditHead:
-    head, _ = AuditHead.objects.get_or_create(chain=chain, defaults={"seq": 0, "hash": GENESIS})
+    AuditHead.objects.get_or_create(chain=chain, defaults={"seq": 0, "hash": GENESIS})
     # The head row serialises appends per clinic; SQLite's IMMEDIATE transactions already do.
     return AuditHead.objects.select_for_update().get(chain=chain)
 

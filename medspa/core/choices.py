@@ -22,6 +22,12 @@ class OutboxStatus(models.TextChoices):
     DEAD = "dead", "Dead"
 
 
-CURRENCIES = [("USD", "US dollar"), ("CAD", "Canadian dollar"), ("EUR", "Euro"), ("GBP", "Pound sterling"), ("AUD", "Australian dollar")]
+CURRENCIES = [
+    ("USD", "US dollar"),
+    ("CAD", "Canadian dollar"),
+    ("EUR", "Euro"),
+    ("GBP", "Pound sterling"),
+    ("AUD", "Australian dollar"),
+]
 
 DEFAULT_IDLE_MINUTES = 15

@@ -4,16 +4,32 @@ from medspa.core.models import Clinic, Location
 
 DEMO_CLINICS = [
     {
-        "name": "Glow Aesthetics", "slug": "glow", "timezone": "America/New_York",
-        "location": {"name": "Glow Aesthetics — SoHo", "address_line1": "121 Prince Street", "city": "New York",
-                     "region": "NY", "postal_code": "10012", "phone": "+12125550142"},
+        "name": "Glow Aesthetics",
+        "slug": "glow",
+        "timezone": "America/New_York",
+        "location": {
+            "name": "Glow Aesthetics — SoHo",
+            "address_line1": "121 Prince Street",
+            "city": "New York",
+            "region": "NY",
+            "postal_code": "10012",
+            "phone": "+12125550142",
+        },
     },
     {
-        "name": "Radiance Medspa", "slug": "radiance", "timezone": "America/Los_Angeles",
-        "location": {"name": "Radiance Medspa — Santa Monica", "address_line1": "1450 Ocean Avenue",
-                     "city": "Santa Monica", "region": "CA", "postal_code": "90401", "phone": "+13105550188"},
+        "name": "Radiance Medspa",
+        "slug": "radiance",
+        "timezone": "America/Los_Angeles",
+        "location": {
+            "name": "Radiance Medspa — Santa Monica",
+            "address_line1": "1450 Ocean Avenue",
+            "city": "Santa Monica",
+            "region": "CA",
+            "postal_code": "90401",
+            "phone": "+13105550188",
+        },
     },
-]  # fmt: skip
+]
 
 
 def seed(context: dict) -> None:

@@ -4,7 +4,11 @@ from django import forms
 
 from medspa.core.models import Clinic, Location
 
-TIMEZONE_CHOICES = [(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz and not tz.startswith(("Etc/", "SystemV/"))]
+TIMEZONE_CHOICES = [
+    (tz, tz.replace("_", " "))
+    for tz in sorted(zoneinfo.available_timezones())
+    if "/" in tz and not tz.startswith(("Etc/", "SystemV/"))
+]
 
 
 class ClinicForm(forms.ModelForm):
@@ -22,7 +26,18 @@ class LocationForm(forms.ModelForm):
 
     class Meta:
         model = Location
-        fields = ["name", "address_line1", "address_line2", "city", "region", "postal_code", "country", "timezone", "phone", "is_active"]
+        fields = [
+            "name",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "timezone",
+            "phone",
+            "is_active",
+        ]
         labels = {"address_line1": "Address", "address_line2": "Address (line 2)", "is_active": "Open for bookings"}
 
 

@@ -72,7 +72,11 @@ class Relay:
             if after is None:
                 last = LiveEvent.objects.order_by("-id").values_list("id", flat=True).first()
                 return (last or 0), []
-            rows = list(LiveEvent.objects.filter(id__gt=after).order_by("id").values("id", "clinic_id", "event", "payload")[:500])
+            rows = list(
+                LiveEvent.objects.filter(id__gt=after)
+                .order_by("id")
+                .values("id", "clinic_id", "event", "payload")[:500]
+            )
             return (rows[-1]["id"] if rows else after), rows
         finally:
             close_old_connections()
@@ -92,6 +96,6 @@ class Relay:
                     )
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a database hiccup must not kill the relay
+            except Exception:
                 log.exception("live event relay failed; retrying")
             await asyncio.sleep(RELAY_INTERVAL_SECONDS)

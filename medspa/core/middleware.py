@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from medspa.core.context import RequestInfo, reset_request_info, set_request_info
-from django.db import InterfaceError, OperationalError
-
 from medspa.core.errors import DomainError, PermissionDenied, ServiceUnavailable, error_body
 
 
@@ -80,7 +79,12 @@ class DomainErrorMiddleware:
             return JsonResponse(error_body(exception.detail, exception.code, exception.fields), status=exception.status)
         from django.shortcuts import render
 
-        return render(request, "errors/error.html", {"status": exception.status, "message": exception.detail}, status=exception.status)
+        return render(
+            request,
+            "errors/error.html",
+            {"status": exception.status, "message": exception.detail},
+            status=exception.status,
+        )
 
 
 def record_denial(request: HttpRequest, exception: PermissionDenied) -> None:

@@ -47,8 +47,8 @@ class SoftDeleteModel(TenantModel):
 
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = LiveManager()
-    all_objects = models.Manager()
+    objects = LiveManager()  # first manager = default manager: hides deleted rows everywhere
+    all_objects = models.Manager()  # noqa: DJ012
 
     class Meta:
         abstract = True
@@ -145,6 +145,9 @@ class AuditHead(models.Model):
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
 
+    def __str__(self) -> str:
+        return f"{self.chain} @ {self.seq}"
+
 
 class OutboxMessage(TenantModel):
     """A side effect (email, SMS, processor call) committed with the change that caused it.
@@ -164,10 +167,11 @@ class OutboxMessage(TenantModel):
     last_error = models.TextField(blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["clinic", "topic", "idempotency_key"], name="outbox_unique_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["clinic", "topic", "idempotency_key"], name="outbox_unique_key")]
         indexes = [models.Index(fields=["clinic", "status", "available_at"], name="outbox_clinic_due")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.idempotency_key} ({self.status})"
 
 
 class LiveEvent(models.Model):
@@ -181,3 +185,6 @@ class LiveEvent(models.Model):
     event = models.CharField(max_length=64)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.id}"

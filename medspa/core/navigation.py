@@ -15,36 +15,96 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("today", "Today", "section_today", "sun", ("scheduling.view", "scheduling.view_own"),
-            blurb="Arrivals, rooms in use and what needs attention, at a glance."),
-    Section("calendar", "Calendar", "section_calendar", "calendar", ("scheduling.view", "scheduling.view_own"),
-            blurb="Book, move and check in appointments across providers and rooms."),
-    Section("patients", "Patients", "section_patients", "users", ("patients.view",),
-            blurb="Profiles, families, alerts and every visit in one timeline."),
-    Section("charts", "Charts", "section_charts", "clipboard", ("charting.view",),
-            blurb="Treatment notes, face charts, photos and medical-director sign-off."),
-    Section("messages", "Messages", "section_messages", "chat", ("messaging.view",),
-            blurb="Two-way texting and email with patients, reminders and campaigns."),
-    Section("checkout", "Checkout", "section_checkout", "card", ("billing.view",),
-            blurb="Invoices from the visit, split payments, tips and daily close-out."),
-    Section("packages", "Packages", "section_packages", "gift", ("packages.view",),
-            blurb="Packages, memberships and gift cards with their balances."),
-    Section("inventory", "Inventory", "section_inventory", "box", ("inventory.view",),
-            blurb="Products, lots and expiry, stock counts and recalls."),
-    Section("reports", "Reports", "section_reports", "chart", ("reports.operational", "reports.financial"),
-            blurb="Revenue, utilisation, provider performance and retention."),
-    Section("settings", "Settings", "settings_clinic", "cog", ("settings.manage", "users.manage", "audit.view"),
-            built=True),
-)  # fmt: skip
+    Section(
+        "today",
+        "Today",
+        "section_today",
+        "sun",
+        ("scheduling.view", "scheduling.view_own"),
+        blurb="Arrivals, rooms in use and what needs attention, at a glance.",
+    ),
+    Section(
+        "calendar",
+        "Calendar",
+        "section_calendar",
+        "calendar",
+        ("scheduling.view", "scheduling.view_own"),
+        blurb="Book, move and check in appointments across providers and rooms.",
+    ),
+    Section(
+        "patients",
+        "Patients",
+        "section_patients",
+        "users",
+        ("patients.view",),
+        blurb="Profiles, families, alerts and every visit in one timeline.",
+    ),
+    Section(
+        "charts",
+        "Charts",
+        "section_charts",
+        "clipboard",
+        ("charting.view",),
+        blurb="Treatment notes, face charts, photos and medical-director sign-off.",
+    ),
+    Section(
+        "messages",
+        "Messages",
+        "section_messages",
+        "chat",
+        ("messaging.view",),
+        blurb="Two-way texting and email with patients, reminders and campaigns.",
+    ),
+    Section(
+        "checkout",
+        "Checkout",
+        "section_checkout",
+        "card",
+        ("billing.view",),
+        blurb="Invoices from the visit, split payments, tips and daily close-out.",
+    ),
+    Section(
+        "packages",
+        "Packages",
+        "section_packages",
+        "gift",
+        ("packages.view",),
+        blurb="Packages, memberships and gift cards with their balances.",
+    ),
+    Section(
+        "inventory",
+        "Inventory",
+        "section_inventory",
+        "box",
+        ("inventory.view",),
+        blurb="Products, lots and expiry, stock counts and recalls.",
+    ),
+    Section(
+        "reports",
+        "Reports",
+        "section_reports",
+        "chart",
+        ("reports.operational", "reports.financial"),
+        blurb="Revenue, utilisation, provider performance and retention.",
+    ),
+    Section(
+        "settings", "Settings", "settings_clinic", "cog", ("settings.manage", "users.manage", "audit.view"), built=True
+    ),
+)
 
 # Settings has several pages with different permissions: open the first one allowed.
-SETTINGS_PAGES = (("settings.manage", "settings_clinic"), ("users.manage", "settings_staff"), ("audit.view", "settings_audit"))
+SETTINGS_PAGES = (
+    ("settings.manage", "settings_clinic"),
+    ("users.manage", "settings_staff"),
+    ("audit.view", "settings_audit"),
+)
 
 
 def section_url_name(section: Section, actor) -> str:
     if section.key == "settings":
         return next(name for permission, name in SETTINGS_PAGES if actor.can(permission))
     return section.url_name
+
 
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
 

@@ -74,47 +74,82 @@ PERMISSIONS: dict[str, str] = {
 }
 
 _CLINICAL_WORK = {
-    "patients.view", "patients.edit", "patients.view_clinical",
-    "scheduling.view_own", "scheduling.book_own",
-    "charting.view", "charting.edit", "charting.sign", "charting.amend",
-    "photos.view", "photos.upload", "photos.annotate",
-    "consents.view", "consents.send",
-    "billing.view", "billing.invoice", "billing.payment",
-    "packages.view", "packages.sell",
+    "patients.view",
+    "patients.edit",
+    "patients.view_clinical",
+    "scheduling.view_own",
+    "scheduling.book_own",
+    "charting.view",
+    "charting.edit",
+    "charting.sign",
+    "charting.amend",
+    "photos.view",
+    "photos.upload",
+    "photos.annotate",
+    "consents.view",
+    "consents.send",
+    "billing.view",
+    "billing.invoice",
+    "billing.payment",
+    "packages.view",
+    "packages.sell",
     "inventory.view",
-    "messaging.view", "messaging.send",
-}  # fmt: skip
+    "messaging.view",
+    "messaging.send",
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(PERMISSIONS),
     Role.ADMIN: frozenset(PERMISSIONS) - {"users.reset_mfa"},
     Role.PROVIDER: frozenset(_CLINICAL_WORK),
-    Role.FRONT_DESK: frozenset({
-        "patients.view", "patients.edit",
-        "scheduling.view", "scheduling.book",
-        "consents.view", "consents.send",
-        "billing.view", "billing.invoice", "billing.payment",
-        "packages.view", "packages.sell",
-        "inventory.view",
-        "messaging.view", "messaging.send",
-        "reports.operational",
-    }),  # fmt: skip
-    Role.BILLING: frozenset({
-        "patients.view",
-        "scheduling.view",
-        "billing.view", "billing.invoice", "billing.payment", "billing.refund", "billing.void",
-        "billing.discount_override",
-        "packages.view", "packages.sell", "packages.manage",
-        "reports.operational", "reports.financial",
-    }),  # fmt: skip
-    Role.MEDICAL_DIRECTOR: frozenset({
-        "patients.view", "patients.view_clinical",
-        "scheduling.view",
-        "charting.view", "charting.sign_md",
-        "photos.view",
-        "consents.view",
-        "reports.operational",
-    }),  # fmt: skip
+    Role.FRONT_DESK: frozenset(
+        {
+            "patients.view",
+            "patients.edit",
+            "scheduling.view",
+            "scheduling.book",
+            "consents.view",
+            "consents.send",
+            "billing.view",
+            "billing.invoice",
+            "billing.payment",
+            "packages.view",
+            "packages.sell",
+            "inventory.view",
+            "messaging.view",
+            "messaging.send",
+            "reports.operational",
+        }
+    ),
+    Role.BILLING: frozenset(
+        {
+            "patients.view",
+            "scheduling.view",
+            "billing.view",
+            "billing.invoice",
+            "billing.payment",
+            "billing.refund",
+            "billing.void",
+            "billing.discount_override",
+            "packages.view",
+            "packages.sell",
+            "packages.manage",
+            "reports.operational",
+            "reports.financial",
+        }
+    ),
+    Role.MEDICAL_DIRECTOR: frozenset(
+        {
+            "patients.view",
+            "patients.view_clinical",
+            "scheduling.view",
+            "charting.view",
+            "charting.sign_md",
+            "photos.view",
+            "consents.view",
+            "reports.operational",
+        }
+    ),
     Role.READ_ONLY: frozenset({"patients.view", "scheduling.view", "reports.operational"}),
 }
 

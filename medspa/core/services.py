@@ -10,7 +10,18 @@ from medspa.core.errors import Conflict, NotFound
 from medspa.core.models import Clinic, Location
 
 CLINIC_FIELDS = ("name", "currency", "timezone", "require_mfa", "session_idle_minutes")
-LOCATION_FIELDS = ("name", "address_line1", "address_line2", "city", "region", "postal_code", "country", "timezone", "phone", "is_active")
+LOCATION_FIELDS = (
+    "name",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "timezone",
+    "phone",
+    "is_active",
+)
 
 
 def _apply(instance, data: dict, allowed: tuple[str, ...]) -> dict:
@@ -44,7 +55,9 @@ def location_create(*, actor: Actor, data: dict) -> Location:
         _apply(location, data, LOCATION_FIELDS)
         location.full_clean()
         location.save()
-        audit_record(action="location.created", actor=actor, obj=location, changes={k: data.get(k) for k in LOCATION_FIELDS})
+        audit_record(
+            action="location.created", actor=actor, obj=location, changes={k: data.get(k) for k in LOCATION_FIELDS}
+        )
     return location
 
 

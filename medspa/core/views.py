@@ -90,8 +90,13 @@ def settings_clinic_view(request: HttpRequest) -> HttpResponse:
     clinic = type(request.actor.clinic).objects.get(pk=request.actor.clinic.pk)
     form = ClinicForm(request.POST or None, instance=clinic)
     if request.method == "POST":
-        done = _save_form(request, form, lambda data: services.clinic_update(actor=request.actor, data=data),
-                          "Clinic settings saved.", reverse("settings_clinic"))  # fmt: skip
+        done = _save_form(
+            request,
+            form,
+            lambda data: services.clinic_update(actor=request.actor, data=data),
+            "Clinic settings saved.",
+            reverse("settings_clinic"),
+        )
         if done:
             return done
     return render_page(request, "core/settings/clinic.html", {"form": form, "tab": "clinic"})
@@ -103,12 +108,19 @@ def settings_locations_view(request: HttpRequest) -> HttpResponse:
     form = LocationForm(request.POST or None, initial={"timezone": actor.clinic.timezone})
     if request.method == "POST":
         form.instance.clinic = actor.clinic
-        done = _save_form(request, form, lambda data: services.location_create(actor=actor, data=data),
-                          "Location added.", reverse("settings_locations"))  # fmt: skip
+        done = _save_form(
+            request,
+            form,
+            lambda data: services.location_create(actor=actor, data=data),
+            "Location added.",
+            reverse("settings_locations"),
+        )
         if done:
             return done
     locations = selectors.location_list(actor=actor)
-    return render_page(request, "core/settings/locations.html", {"form": form, "locations": locations, "tab": "locations"})
+    return render_page(
+        request, "core/settings/locations.html", {"form": form, "locations": locations, "tab": "locations"}
+    )
 
 
 @requires("settings.manage")
@@ -117,11 +129,18 @@ def settings_location_edit_view(request: HttpRequest, location_id) -> HttpRespon
     location = selectors.location_get(actor=actor, location_id=location_id)
     form = LocationForm(request.POST or None, instance=location)
     if request.method == "POST":
-        done = _save_form(request, form, lambda data: services.location_update(actor=actor, location_id=location.pk, data=data),
-                          "Location saved.", reverse("settings_locations"))  # fmt: skip
+        done = _save_form(
+            request,
+            form,
+            lambda data: services.location_update(actor=actor, location_id=location.pk, data=data),
+            "Location saved.",
+            reverse("settings_locations"),
+        )
         if done:
             return done
-    return render_page(request, "core/settings/location_edit.html", {"form": form, "location": location, "tab": "locations"})
+    return render_page(
+        request, "core/settings/location_edit.html", {"form": form, "location": location, "tab": "locations"}
+    )
 
 
 @requires("audit.view")
@@ -144,7 +163,9 @@ def settings_audit_view(request: HttpRequest) -> HttpResponse:
 
 
 def error_403_view(request: HttpRequest, exception=None) -> HttpResponse:
-    return render(request, "errors/error.html", {"status": 403, "message": "You do not have access to this page."}, status=403)
+    return render(
+        request, "errors/error.html", {"status": 403, "message": "You do not have access to this page."}, status=403
+    )
 
 
 def error_404_view(request: HttpRequest, exception=None) -> HttpResponse:
@@ -155,11 +176,18 @@ def error_404_view(request: HttpRequest, exception=None) -> HttpResponse:
 
 def error_500_view(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Something went wrong on our side.", "code": "server_error", "fields": {}}, status=500)
+        return JsonResponse(
+            {"detail": "Something went wrong on our side.", "code": "server_error", "fields": {}}, status=500
+        )
     return render(request, "errors/500.html", status=500)
 
 
 def csrf_failure_view(request: HttpRequest, reason: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "CSRF verification failed.", "code": "csrf_failed", "fields": {}}, status=403)
-    return render(request, "errors/error.html", {"status": 403, "message": "Your form expired. Reload the page and try again."}, status=403)
+    return render(
+        request,
+        "errors/error.html",
+        {"status": 403, "message": "Your form expired. Reload the page and try again."},
+        status=403,
+    )

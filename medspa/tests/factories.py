@@ -54,5 +54,3 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     clinic = factory.SubFactory(ClinicFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.OWNER
-
-

@@ -144,7 +144,9 @@ def api_operations():
             yield path, method, operation
 
 
-@pytest.mark.parametrize(("path", "method", "operation"), list(api_operations()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("path", "method", "operation"), list(api_operations()), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_api_operation_is_classified(path, method, operation):
     access = operation.get("x-access")
     assert access in ("public", "authenticated") or operation.get("x-permissions"), f"{method.upper()} {path}"
@@ -155,7 +157,9 @@ def test_every_api_operation_is_classified(path, method, operation):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("path", "method", "operation"), list(api_operations()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("path", "method", "operation"), list(api_operations()), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_api_without_credentials_is_401(path, method, operation):
     if operation.get("x-access") == "public":
         return

@@ -2,13 +2,14 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from medspa.core.permissions import Role
 from medspa.tests.factories import PASSWORD
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 if CHROMIUM is None and os.environ.get("MEDSPA_REQUIRE_BROWSER"):
     raise RuntimeError("Chromium is required for the browser tests (MEDSPA_REQUIRE_BROWSER is set) but was not found.")
 
@@ -29,13 +30,24 @@ def page(live_server):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         context = browser.new_context(base_url=live_server.url)
         page = context.new_page()
         page.csp_violations = []
-        page.on("console", lambda msg: page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+        page.on(
+            "console",
+            lambda msg: page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
         yield page
         context.close()
         browser.close()

@@ -1,6 +1,7 @@
 """The token API: issue, use, expire, revoke; bad input gets the JSON error shape."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -52,7 +53,9 @@ def test_token_for_named_clinic_acts_only_there(client, clinic, other_clinic, ma
     from medspa.tests.factories import MembershipFactory
 
     MembershipFactory(clinic=other_clinic, user=user, role=Role.OWNER)
-    body = post_json(client, "/api/auth/token", {"email": user.email, "password": PASSWORD, "clinic": other_clinic.slug}).json()
+    body = post_json(
+        client, "/api/auth/token", {"email": user.email, "password": PASSWORD, "clinic": other_clinic.slug}
+    ).json()
     assert body["clinic"] == other_clinic.slug and body["role"] == Role.OWNER
     me = client.get("/api/me", headers={"Authorization": f"Bearer {body['token']}"}).json()
     assert me["clinic"]["slug"] == other_clinic.slug and me["role"] == Role.OWNER
@@ -162,3 +165,27 @@ def test_me_query_budget(clinic, owner, api_token, api_client, django_assert_max
     client.get("/api/me")
     with django_assert_max_num_queries(1):
         assert client.get("/api/me").status_code == 200
+
+
+def test_token_lookup_sql_matches_models():
+    """The hand-written token query names real tables and columns."""
+    from medspa.accounts.models import Membership, User
+    from medspa.accounts.selectors import CLINIC_FIELDS, TOKEN_ACTOR_SQL, USER_FIELDS
+    from medspa.core.models import Clinic
+
+    for model, alias in ((ApiToken, "t"), (User, "u"), (Clinic, "c"), (Membership, "m")):
+        assert re.search(rf"\b{model._meta.db_table} {alias}\b", TOKEN_ACTOR_SQL)
+        columns = {f.column for f in model._meta.concrete_fields}
+        for used in set(re.findall(rf"\b{alias}\.(\w+)", TOKEN_ACTOR_SQL)):
+            assert used in columns, f"{model.__name__} has no column {used}"
+    assert set(USER_FIELDS) <= {f.name for f in User._meta.concrete_fields}
+    assert set(CLINIC_FIELDS) <= {f.name for f in Clinic._meta.concrete_fields}
+
+
+def test_token_actor_is_loaded_whole(clinic, owner, api_token, db):
+    from medspa.accounts.selectors import actor_for_token
+
+    actor, token = actor_for_token(api_token(owner, clinic))
+    assert actor.user == owner and actor.clinic == clinic and actor.role == Role.OWNER
+    assert actor.clinic.require_mfa is False and actor.clinic.timezone == clinic.timezone
+    assert token.user_id == owner.pk and token.last_used_at is None

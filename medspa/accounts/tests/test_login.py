@@ -44,8 +44,12 @@ def test_lockout_after_five_failures_even_with_right_password(clinic, owner):
     assert AuditEvent.objects.filter(action="auth.login_failed", actor_label=owner.email).count() == 6
     assert AuditEvent.objects.filter(action="auth.locked_out").exists()
     # The API refuses the same account too, with the JSON shape.
-    api = Client().post("/api/auth/token", json.dumps({"email": owner.email, "password": PASSWORD}),
-                        content_type="application/json", REMOTE_ADDR="10.9.9.9")  # fmt: skip
+    api = Client().post(
+        "/api/auth/token",
+        json.dumps({"email": owner.email, "password": PASSWORD}),
+        content_type="application/json",
+        REMOTE_ADDR="10.9.9.9",
+    )
     assert api.status_code == 429 and api.json()["code"] == "locked_out"
 
 
@@ -69,9 +73,13 @@ def test_lockout_expires_after_fifteen_minutes(clinic, owner):
 def test_api_failures_count_towards_lockout(clinic, owner):
     client = Client()
     for attempt in range(5):
-        r = client.post("/api/auth/token", json.dumps({"email": owner.email, "password": "nope"}), content_type="application/json")
+        r = client.post(
+            "/api/auth/token", json.dumps({"email": owner.email, "password": "nope"}), content_type="application/json"
+        )
         assert r.status_code == (401 if attempt < 4 else 429)
-    r = client.post("/api/auth/token", json.dumps({"email": owner.email, "password": PASSWORD}), content_type="application/json")
+    r = client.post(
+        "/api/auth/token", json.dumps({"email": owner.email, "password": PASSWORD}), content_type="application/json"
+    )
     assert r.status_code == 429
 
 

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 def record_some(clinic, owner, count=5):
     actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
-    return [audit_record(action="test.event", actor=actor, summary=f"event {i}", changes={"n": i}) for i in range(count)]
+    return [
+        audit_record(action="test.event", actor=actor, summary=f"event {i}", changes={"n": i}) for i in range(count)
+    ]
 
 
 def run_verify():
@@ -38,7 +40,9 @@ def test_events_chain_per_clinic(clinic, other_clinic, owner, other_clinic_owner
 
 def test_secret_values_are_redacted(clinic, owner):
     actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
-    event = audit_record(action="test.secret", actor=actor, changes={"password": "hunter2", "api_token": "abc", "name": "x"})
+    event = audit_record(
+        action="test.secret", actor=actor, changes={"password": "hunter2", "api_token": "abc", "name": "x"}
+    )
     assert event.changes == {"password": "[redacted]", "api_token": "[redacted]", "name": "x"}
 
 

@@ -45,10 +45,22 @@ def server(tmp_path):
     env.pop("REDIS_URL", None)
     env.pop("PYTEST_CURRENT_TEST", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "medspa.asgi:application", "--port", str(port), "--lifespan", "off",
-         "--ws", "websockets-sansio", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "medspa.asgi:application",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--ws",
+            "websockets-sansio",
+            "--log-level",
+            "warning",
+        ],
         env=env,
-    )  # fmt: skip
+    )
     try:
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -29,8 +29,12 @@ def _reset_calls():
 
 def test_email_is_delivered_after_commit(clinic):
     with transaction.atomic():
-        outbox.outbox_enqueue(clinic=clinic, topic="email.send", key="k1",
-                              payload={"to": ["a@b.example"], "subject": "Hi", "body": "Hello {base_url}/x"})  # fmt: skip
+        outbox.outbox_enqueue(
+            clinic=clinic,
+            topic="email.send",
+            key="k1",
+            payload={"to": ["a@b.example"], "subject": "Hi", "body": "Hello {base_url}/x"},
+        )
         assert len(mail.outbox) == 0  # nothing leaves before the commit
     assert len(mail.outbox) == 1
     assert mail.outbox[0].body.startswith("Hello http")
@@ -39,8 +43,9 @@ def test_email_is_delivered_after_commit(clinic):
 
 def test_rolled_back_change_sends_nothing(clinic):
     with pytest.raises(RuntimeError), transaction.atomic():
-        outbox.outbox_enqueue(clinic=clinic, topic="email.send", key="k2",
-                              payload={"to": ["a@b.example"], "subject": "Hi", "body": "x"})  # fmt: skip
+        outbox.outbox_enqueue(
+            clinic=clinic, topic="email.send", key="k2", payload={"to": ["a@b.example"], "subject": "Hi", "body": "x"}
+        )
         raise RuntimeError("business rule failed")
     assert OutboxMessage.objects.count() == 0 and len(mail.outbox) == 0
 
@@ -49,7 +54,7 @@ def test_same_key_is_stored_once(clinic):
     first = outbox.outbox_enqueue(clinic=clinic, topic="test.flaky", key="same", payload={})
     second = outbox.outbox_enqueue(clinic=clinic, topic="test.flaky", key="same", payload={})
     assert first.pk == second.pk and OutboxMessage.objects.count() == 1
-    assert CALLS == [str(first.pk)]
+    assert [str(first.pk)] == CALLS
 
 
 def test_failure_is_retried_by_the_sweeper(clinic):

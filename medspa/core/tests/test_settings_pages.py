@@ -80,7 +80,9 @@ def test_audit_log_filters_and_query_budget(clinic, owner, login, django_assert_
 
 
 def test_audit_log_never_shows_another_clinic(clinic, other_clinic, owner, other_clinic_owner, login):
-    created = login(other_clinic_owner).post("/settings/locations/", {"name": "Secret", "timezone": "America/New_York", "country": "US"})
+    created = login(other_clinic_owner).post(
+        "/settings/locations/", {"name": "Secret", "timezone": "America/New_York", "country": "US"}
+    )
     assert created.status_code == 302
     response = login(owner).get("/settings/audit/")
     assert b"Secret" not in response.content

@@ -15,7 +15,9 @@ THIRD_PARTY_APPS = {"admin", "auth", "contenttypes", "sessions", "messages", "ax
 
 
 def medspa_models():
-    return [m for m in apps.get_models() if m._meta.app_label not in THIRD_PARTY_APPS and m.__module__.startswith("medspa.")]
+    return [
+        m for m in apps.get_models() if m._meta.app_label not in THIRD_PARTY_APPS and m.__module__.startswith("medspa.")
+    ]
 
 
 def test_project_models_are_found():

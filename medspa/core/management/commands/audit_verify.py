@@ -12,8 +12,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         checked, problems = verify_chains()
         outcome = "failure" if problems else "success"
-        audit_record(action="audit.verified", actor=Actor.system(clinic=None, label="audit-verify"), outcome=outcome,
-                     summary=f"{checked} events, {len(problems)} problems")  # fmt: skip
+        audit_record(
+            action="audit.verified",
+            actor=Actor.system(clinic=None, label="audit-verify"),
+            outcome=outcome,
+            summary=f"{checked} events, {len(problems)} problems",
+        )
         if problems:
             for problem in problems:
                 self.stderr.write(f"BROKEN {problem}")

@@ -20,8 +20,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         python = sys.executable
-        server = [python, "-m", "uvicorn", "medspa.asgi:application", "--host", options["host"], "--port",
-                  str(options["port"]), "--lifespan", "off", "--no-access-log", "--ws", "websockets-sansio"]  # fmt: skip
+        server = [
+            python,
+            "-m",
+            "uvicorn",
+            "medspa.asgi:application",
+            "--host",
+            options["host"],
+            "--port",
+            str(options["port"]),
+            "--lifespan",
+            "off",
+            "--no-access-log",
+            "--ws",
+            "websockets-sansio",
+        ]
         if options["reload"]:
             server += ["--reload", "--reload-dir", "medspa"]
         children = [subprocess.Popen(server)]
