@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.utils.dateparse import parse_datetime
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from medspa.accounts.models import ApiToken, Invitation, Membership, User
 from medspa.core.actors import Actor
@@ -53,7 +53,7 @@ def actor_for_user(user: User, clinic_id: str | None) -> tuple[Actor | None, lis
 # The hot path of every API call, as one fixed, parameterised statement: the ORM spent
 # ~1.7 ms building this query against ~0.05 ms to run it (bench/api_overhead.py).
 # test_token_lookup_sql_matches_models keeps the table and column names honest.
-TOKEN_ACTOR_SQL = """
+BEARER_ACTOR_SQL = """
 SELECT t.id, t.prefix, t.last_used_at, m.role,
        u.id, u.email, u.first_name, u.last_name,
        c.id, c.slug, c.name, c.timezone, c.currency, c.require_mfa, c.session_idle_minutes
@@ -95,7 +95,7 @@ def actor_for_token(raw: str) -> tuple[Actor, ApiToken] | None:
         return None
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(TOKEN_ACTOR_SQL, [token_digest(raw), now])
+        cursor.execute(BEARER_ACTOR_SQL, [token_digest(raw), now])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -170,13 +170,13 @@ def test_me_query_budget(clinic, owner, api_token, api_client, django_assert_max
 def test_token_lookup_sql_matches_models():
     """The hand-written token query names real tables and columns."""
     from medspa.accounts.models import Membership, User
-    from medspa.accounts.selectors import CLINIC_FIELDS, TOKEN_ACTOR_SQL, USER_FIELDS
+    from medspa.accounts.selectors import BEARER_ACTOR_SQL, CLINIC_FIELDS, USER_FIELDS
     from medspa.core.models import Clinic
 
     for model, alias in ((ApiToken, "t"), (User, "u"), (Clinic, "c"), (Membership, "m")):
-        assert re.search(rf"\b{model._meta.db_table} {alias}\b", TOKEN_ACTOR_SQL)
+        assert re.search(rf"\b{model._meta.db_table} {alias}\b", BEARER_ACTOR_SQL)
         columns = {f.column for f in model._meta.concrete_fields}
-        for used in set(re.findall(rf"\b{alias}\.(\w+)", TOKEN_ACTOR_SQL)):
+        for used in set(re.findall(rf"\b{alias}\.(\w+)", BEARER_ACTOR_SQL)):
             assert used in columns, f"{model.__name__} has no column {used}"
     assert set(USER_FIELDS) <= {f.name for f in User._meta.concrete_fields}
     assert set(CLINIC_FIELDS) <= {f.name for f in Clinic._meta.concrete_fields}
