@@ -17,51 +17,44 @@ from medspa.core.audit import audit_record
 from medspa.core.choices import AuditOutcome
 
 
-def _clinic_of(user):
-    actor, _ = actor_for_user(user, None)
-    return actor
+def _audit_user(user, action: str, *, attempted: bool = False, label: str = "", **fields) -> None:
+    """Record `action` by `user` in the clinic they work in (the system chain if none).
+
+    `attempted`: the person did not prove who they are (a failed or locked-out sign-in),
+    so the event names the account tried but no actor.
+    """
+    actor, _ = actor_for_user(user, None) if user is not None else (None, [])
+    label = label or (user.email if user is not None else "")
+    audit_record(action=action, actor=None if attempted else actor, clinic=actor.clinic if actor else None,
+                 actor_label=label[:254], **fields)  # fmt: skip
 
 
 @receiver(user_logged_in, dispatch_uid="medspa.audit.login")
 def on_login(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         sessions.start(request.session)
-    actor = _clinic_of(user)
-    audit_record(action="auth.login", actor=actor, actor_label=user.email, clinic=actor.clinic if actor else None)
+    _audit_user(user, "auth.login")
 
 
 @receiver(user_logged_out, dispatch_uid="medspa.audit.logout")
 def on_logout(sender, request, user, **kwargs):
-    if user is None:
-        return
-    actor = _clinic_of(user)
-    audit_record(action="auth.logout", actor=actor, actor_label=user.email, clinic=actor.clinic if actor else None)
+    if user is not None:
+        _audit_user(user, "auth.logout")
 
 
 @receiver(user_login_failed, dispatch_uid="medspa.audit.login_failed")
 def on_login_failed(sender, credentials, request=None, **kwargs):
     email = username_from_request(request, credentials)
     user = User.objects.filter(email=email).first() if email else None
-    actor = _clinic_of(user) if user else None
-    audit_record(
-        action="auth.login_failed",
-        outcome=AuditOutcome.FAILURE,
-        clinic=actor.clinic if actor else None,
-        actor_label=email[:254],
-    )
+    _audit_user(user, "auth.login_failed", attempted=True, label=email, outcome=AuditOutcome.FAILURE)
 
 
 @receiver(user_locked_out, dispatch_uid="medspa.audit.locked_out")
 def on_locked_out(sender, request, username, ip_address, **kwargs):
-    user = User.objects.filter(email=(username or "").lower()).first() if username else None
-    actor = _clinic_of(user) if user else None
-    audit_record(
-        action="auth.locked_out",
-        outcome=AuditOutcome.DENIED,
-        clinic=actor.clinic if actor else None,
-        actor_label=(username or "")[:254],
-        summary=f"locked out from {ip_address}",
-    )
+    email = (username or "").lower()
+    user = User.objects.filter(email=email).first() if email else None
+    _audit_user(user, "auth.locked_out", attempted=True, label=email, outcome=AuditOutcome.DENIED,
+                summary=f"locked out from {ip_address}")  # fmt: skip
 
 
 @receiver(mfa_signals.authenticator_added, dispatch_uid="medspa.audit.mfa_added")
@@ -71,35 +64,14 @@ def on_mfa_added(sender, request, user, authenticator, **kwargs):
         # and its key is rotated as at any privilege change.
         request.session.cycle_key()
         request.session[sessions.MFA_VERIFIED_KEY] = True
-    actor = _clinic_of(user)
-    audit_record(
-        action="mfa.added",
-        actor=actor,
-        actor_label=user.email,
-        clinic=actor.clinic if actor else None,
-        object_type="mfa.authenticator",
-        object_id=str(authenticator.pk),
-        changes={"type": authenticator.type},
-    )
+    _audit_user(user, "mfa.added", obj=authenticator, changes={"type": authenticator.type})
 
 
 @receiver(mfa_signals.authenticator_removed, dispatch_uid="medspa.audit.mfa_removed")
 def on_mfa_removed(sender, request, user, authenticator, **kwargs):
-    actor = _clinic_of(user)
-    audit_record(
-        action="mfa.removed",
-        actor=actor,
-        actor_label=user.email,
-        clinic=actor.clinic if actor else None,
-        object_type="mfa.authenticator",
-        object_id=str(authenticator.pk),
-        changes={"type": authenticator.type},
-    )
+    _audit_user(user, "mfa.removed", obj=authenticator, changes={"type": authenticator.type})
 
 
 @receiver(mfa_signals.authenticator_reset, dispatch_uid="medspa.audit.mfa_reset")
 def on_mfa_reset(sender, request, user, authenticator, **kwargs):
-    actor = _clinic_of(user)
-    audit_record(
-        action="mfa.recovery_codes_reset", actor=actor, actor_label=user.email, clinic=actor.clinic if actor else None
-    )
+    _audit_user(user, "mfa.recovery_codes_reset", obj=authenticator)

@@ -3,6 +3,7 @@ import zoneinfo
 from django import forms
 
 from medspa.core.models import Clinic, Location
+from medspa.core.services import CLINIC_FIELDS, LOCATION_FIELDS
 
 TIMEZONE_CHOICES = [
     (tz, tz.replace("_", " "))
@@ -17,7 +18,7 @@ class ClinicForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["name", "currency", "timezone", "require_mfa", "session_idle_minutes"]
+        fields = list(CLINIC_FIELDS)
         labels = {"require_mfa": "Require two-factor authentication for all staff"}
 
 
@@ -26,18 +27,7 @@ class LocationForm(forms.ModelForm):
 
     class Meta:
         model = Location
-        fields = [
-            "name",
-            "address_line1",
-            "address_line2",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "timezone",
-            "phone",
-            "is_active",
-        ]
+        fields = list(LOCATION_FIELDS)
         labels = {"address_line1": "Address", "address_line2": "Address (line 2)", "is_active": "Open for bookings"}
 
 

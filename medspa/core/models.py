@@ -4,6 +4,7 @@ import uuid
 import zoneinfo
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -62,7 +63,9 @@ class Clinic(TimeStampedModel):
     currency = models.CharField(max_length=3, choices=CURRENCIES, default="USD")
     timezone = models.CharField(max_length=64, default="America/New_York", validators=[validate_timezone])
     require_mfa = models.BooleanField(default=True, help_text="Staff must enrol in two-factor authentication.")
-    session_idle_minutes = models.PositiveSmallIntegerField(default=DEFAULT_IDLE_MINUTES)
+    session_idle_minutes = models.PositiveSmallIntegerField(
+        default=DEFAULT_IDLE_MINUTES, validators=[MinValueValidator(5), MaxValueValidator(120)]
+    )
     settings = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
 

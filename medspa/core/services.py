@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
-from medspa.core.errors import Conflict, NotFound
+from medspa.core.errors import Conflict, InvalidInput, NotFound
 from medspa.core.models import Clinic, Location
 
 CLINIC_FIELDS = ("name", "currency", "timezone", "require_mfa", "session_idle_minutes")
@@ -22,6 +23,14 @@ LOCATION_FIELDS = (
     "phone",
     "is_active",
 )
+
+
+def _validated(instance) -> None:
+    """Model validation as a domain error (422 with per-field messages), never a 500."""
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(fields={field: " ".join(messages) for field, messages in exc.message_dict.items()}) from exc
 
 
 def _apply(instance, data: dict, allowed: tuple[str, ...]) -> dict:
@@ -40,20 +49,28 @@ def clinic_update(*, actor: Actor, data: dict) -> Clinic:
         clinic = Clinic.objects.select_for_update().get(pk=actor.clinic.pk)
         changes = _apply(clinic, data, CLINIC_FIELDS)
         if changes:
-            clinic.full_clean()
+            _validated(clinic)
             clinic.save()
             audit_record(action="clinic.updated", actor=actor, obj=clinic, changes=changes)
     return clinic
 
 
+def _ensure_location_name_free(actor: Actor, name, exclude=None) -> None:
+    """Location names are unique within a clinic (staff pick them from lists)."""
+    taken = Location.objects.filter(clinic=actor.clinic, name=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise Conflict("A location with this name already exists.", fields={"name": "Already in use."})
+
+
 def location_create(*, actor: Actor, data: dict) -> Location:
     actor.require("settings.manage")
     with transaction.atomic():
-        if Location.objects.filter(clinic=actor.clinic, name=data.get("name")).exists():
-            raise Conflict("A location with this name already exists.", fields={"name": "Already in use."})
+        _ensure_location_name_free(actor, data.get("name"))
         location = Location(clinic=actor.clinic)
         _apply(location, data, LOCATION_FIELDS)
-        location.full_clean()
+        _validated(location)
         location.save()
         audit_record(
             action="location.created", actor=actor, obj=location, changes={k: data.get(k) for k in LOCATION_FIELDS}
@@ -67,11 +84,10 @@ def location_update(*, actor: Actor, location_id, data: dict) -> Location:
         location = Location.objects.select_for_update().filter(clinic=actor.clinic, pk=location_id).first()
         if location is None:
             raise NotFound()
-        if Location.objects.filter(clinic=actor.clinic, name=data.get("name")).exclude(pk=location.pk).exists():
-            raise Conflict("A location with this name already exists.", fields={"name": "Already in use."})
+        _ensure_location_name_free(actor, data.get("name"), exclude=location)
         changes = _apply(location, data, LOCATION_FIELDS)
         if changes:
-            location.full_clean()
+            _validated(location)
             location.save()
             audit_record(action="location.updated", actor=actor, obj=location, changes=changes)
     return location

@@ -107,3 +107,16 @@ def test_readonly_cannot_change_settings(clinic, make_member, login):
     assert response.status_code == 403
     clinic.refresh_from_db()
     assert clinic.name == "Glow Test"
+
+
+def test_service_refuses_bad_values_as_domain_errors(clinic, owner):
+    from medspa.core import services
+    from medspa.core.actors import Actor
+    from medspa.core.errors import InvalidInput
+
+    actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
+    with pytest.raises(InvalidInput) as refused:
+        services.clinic_update(actor=actor, data={"session_idle_minutes": 1000, "timezone": "Nowhere/Land"})
+    assert set(refused.value.fields) == {"session_idle_minutes", "timezone"}
+    clinic.refresh_from_db()
+    assert clinic.session_idle_minutes == 15
