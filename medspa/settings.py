@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "medspa.core",
     "medspa.accounts",
+    "medspa.patients",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,348 @@
+"""Writes to patient records: create, edit (with version check), status, soft delete,
+relationships (both directions), tags and the communications log."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from medspa.core.actors import Actor
+from medspa.core.audit import audit_record
+from medspa.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from medspa.patients.choices import INVERSE_RELATIONSHIP, CommunicationKind, Direction, PatientStatus, RelationshipKind
+from medspa.patients.models import Allergy, Communication, Patient, PatientTag, Relationship, Tag
+from medspa.patients.normalize import InvalidPhone, digits, name_key, national_digits, to_e164
+
+# Fields anyone with patients.edit may write.
+DEMOGRAPHIC_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "sex_at_birth",
+    "email",
+    "phone",
+    "alternate_phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relationship",
+    "status",
+    "profile_type",
+    "referral_source",
+    "medical_alerts",
+    "notes",
+    "email_reminders",
+    "sms_reminders",
+    "marketing_emails",
+    "marketing_sms",
+    "photo_marketing_consent",
+)
+# Fields that also need patients.view_clinical to read or write.
+CLINICAL_FIELDS = (
+    "medications",
+    "medical_history",
+    "clinical_notes",
+    "skin_type",
+    "aesthetic_concerns",
+    "preferred_treatment_areas",
+)
+PHONE_FIELDS = ("phone", "alternate_phone", "emergency_contact_phone")
+LIST_FIELDS = ("medical_alerts", "medications", "aesthetic_concerns", "preferred_treatment_areas")
+
+
+def _clean(actor: Actor, data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validate and normalise incoming values; raise InvalidInput with every field error."""
+    errors: dict[str, str] = {}
+    unknown = set(data) - set(DEMOGRAPHIC_FIELDS) - set(CLINICAL_FIELDS) - {"tags", "allergies", "primary_contact_id"}
+    if unknown:
+        errors.update(dict.fromkeys(sorted(unknown), "Unknown field."))
+    if any(name in data for name in CLINICAL_FIELDS) and not actor.can("patients.view_clinical"):
+        raise PermissionDenied("Clinical fields need clinical access.", permission="patients.view_clinical")
+    clean = dict(data)
+    for name in ("first_name", "last_name"):
+        if name in clean or creating:
+            clean[name] = (clean.get(name) or "").strip()
+            if not clean[name]:
+                errors[name] = "This field is required."
+    if clean.get("email"):
+        clean["email"] = clean["email"].strip().lower()
+        try:
+            validate_email(clean["email"])
+        except ValidationError:
+            errors["email"] = "Enter a valid email address."
+    for name in PHONE_FIELDS:
+        if name in clean:
+            try:
+                clean[name] = to_e164(clean[name] or "", region=clean.get("country") or "US")
+            except InvalidPhone as exc:
+                errors[name] = str(exc)
+    dob = clean.get("date_of_birth")
+    if isinstance(dob, date) and dob > timezone.localdate():
+        errors["date_of_birth"] = "Date of birth cannot be in the future."
+    for name in LIST_FIELDS:
+        if name in clean:
+            values = clean[name] or []
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                errors[name] = "Give a list of short texts."
+            else:
+                clean[name] = [v.strip()[:200] for v in values if v and v.strip()][:50]
+    if "status" in clean and clean["status"] not in PatientStatus.values:
+        errors["status"] = "Choose a valid status."
+    if "tags" in clean:
+        wanted = {str(t) for t in clean["tags"] or []}
+        found = {str(pk) for pk in Tag.objects.filter(clinic=actor.clinic, pk__in=wanted).values_list("pk", flat=True)}
+        if wanted - found:
+            errors["tags"] = "Unknown tag."
+    contact = clean.get("primary_contact_id")
+    if contact and not Patient.objects.filter(clinic=actor.clinic, pk=contact).exists():
+        errors["primary_contact_id"] = "Unknown profile."
+    if errors:
+        raise InvalidInput(fields=errors)
+    return clean
+
+
+def _search_columns(patient: Patient) -> None:
+    patient.first_key = name_key(patient.first_name)[:80]
+    patient.last_key = name_key(patient.last_name)[:80]
+    patient.preferred_key = name_key(patient.preferred_name)[:80]
+    patient.phone_digits = national_digits(patient.phone)
+    patient.phone_last4 = digits(patient.phone)[-4:]
+    patient.alt_phone_digits = national_digits(patient.alternate_phone)
+    patient.email_lower = (patient.email or "").lower()
+
+
+def _validated(patient: Patient) -> None:
+    try:
+        patient.full_clean(exclude=["clinic", "merged_into", "primary_contact"])
+    except ValidationError as exc:
+        raise InvalidInput(fields={k: " ".join(v) for k, v in exc.message_dict.items()}) from exc
+
+
+def _set_tags(actor: Actor, patient: Patient, tag_ids) -> None:
+    PatientTag.objects.filter(clinic=actor.clinic, patient=patient).exclude(tag_id__in=tag_ids).delete()
+    existing = set(PatientTag.objects.filter(patient=patient).values_list("tag_id", flat=True))
+    PatientTag.objects.bulk_create(
+        [PatientTag(clinic=actor.clinic, patient=patient, tag_id=t) for t in tag_ids if t not in existing]
+    )
+
+
+def _set_allergies(actor: Actor, patient: Patient, allergies: list[dict]) -> None:
+    errors = {}
+    rows = []
+    for index, item in enumerate(allergies or []):
+        substance = str(item.get("substance", "")).strip()
+        if not substance:
+            errors[f"allergies.{index}.substance"] = "Name the substance."
+            continue
+        rows.append(
+            Allergy(
+                clinic=actor.clinic,
+                patient=patient,
+                substance=substance[:120],
+                reaction=str(item.get("reaction", ""))[:200],
+                severity=item.get("severity") or "unknown",
+            )
+        )
+    for row in rows:
+        try:
+            row.full_clean(exclude=["clinic", "patient"])
+        except ValidationError as exc:
+            errors.update({f"allergies.{k}": " ".join(v) for k, v in exc.message_dict.items()})
+    if errors:
+        raise InvalidInput(fields=errors)
+    Allergy.objects.filter(clinic=actor.clinic, patient=patient).delete()
+    Allergy.objects.bulk_create(rows)
+
+
+def patient_create(*, actor: Actor, data: dict[str, Any]) -> Patient:
+    """Create a profile; only first and last name are required. Duplicates warn, never block."""
+    actor.require("patients.edit")
+    clean = _clean(actor, data, creating=True)
+    tags = clean.pop("tags", None)
+    allergies = clean.pop("allergies", None)
+    with transaction.atomic():
+        patient = Patient(clinic=actor.clinic, **clean)
+        _search_columns(patient)
+        _validated(patient)
+        patient.save()
+        if tags:
+            _set_tags(actor, patient, list(tags))
+        if allergies:
+            _set_allergies(actor, patient, allergies)
+        audit_record(
+            action="patient.created", actor=actor, obj=patient, patient_id=patient.pk, changes={"fields": sorted(clean)}
+        )
+    return patient
+
+
+def patient_update(*, actor: Actor, patient_id, data: dict[str, Any], version: int | None) -> Patient:
+    """Change a profile. A stale `version` (someone saved in between) is refused with 409."""
+    actor.require("patients.edit")
+    clean = _clean(actor, data, creating=False)
+    tags = clean.pop("tags", None)
+    allergies = clean.pop("allergies", None)
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().filter(clinic=actor.clinic, pk=patient_id).first()
+        if patient is None:
+            raise NotFound()
+        if version is not None and patient.version != version:
+            raise Conflict("Someone else changed this profile; reload it and try again.", code="stale_version")
+        changes = {k: [getattr(patient, k), v] for k, v in clean.items() if getattr(patient, k) != v}
+        for name, value in clean.items():
+            setattr(patient, name, value)
+        if "status" in changes:
+            patient.status_changed_at = timezone.now()
+        _search_columns(patient)
+        _validated(patient)
+        patient.version = F("version") + 1
+        patient.save()
+        patient.refresh_from_db()
+        if tags is not None:
+            _set_tags(actor, patient, list(tags))
+            changes["tags"] = "updated"
+        if allergies is not None:
+            _set_allergies(actor, patient, allergies)
+            changes["allergies"] = "updated"
+        visible = {k: v for k, v in changes.items() if k not in CLINICAL_FIELDS}
+        visible.update({k: "changed" for k in changes if k in CLINICAL_FIELDS})
+        action = "patient.status_changed" if set(changes) == {"status"} else "patient.updated"
+        audit_record(action=action, actor=actor, obj=patient, patient_id=patient.pk, changes=visible)
+    return patient
+
+
+def patient_delete(*, actor: Actor, patient_id) -> None:
+    """Soft-delete: the profile disappears from lists and search but is kept for the record."""
+    actor.require("patients.edit")
+    with transaction.atomic():
+        updated = Patient.objects.filter(clinic=actor.clinic, pk=patient_id).update(
+            deleted_at=timezone.now(), version=F("version") + 1
+        )
+        if not updated:
+            raise NotFound()
+        audit_record(
+            action="patient.deleted",
+            actor=actor,
+            object_type="patients.patient",
+            object_id=str(patient_id),
+            patient_id=patient_id,
+        )
+
+
+def relationship_create(*, actor: Actor, patient_id, related_id, kind: str) -> Relationship:
+    """Link two profiles; the inverse link (parent <-> child …) is written in the same step."""
+    actor.require("patients.edit")
+    if kind not in RelationshipKind.values:
+        raise InvalidInput(fields={"kind": "Choose a valid relationship."})
+    if str(patient_id) == str(related_id):
+        raise InvalidInput(fields={"related_id": "A profile cannot be related to itself."})
+    with transaction.atomic():
+        pair = list(Patient.objects.filter(clinic=actor.clinic, pk__in=[patient_id, related_id]))
+        if len(pair) != 2:
+            raise NotFound()
+        try:
+            with transaction.atomic():
+                link = Relationship.objects.create(
+                    clinic=actor.clinic, patient_id=patient_id, related_id=related_id, kind=kind
+                )
+                Relationship.objects.create(
+                    clinic=actor.clinic,
+                    patient_id=related_id,
+                    related_id=patient_id,
+                    kind=INVERSE_RELATIONSHIP[RelationshipKind(kind)],
+                )
+        except IntegrityError as exc:
+            raise Conflict("These profiles are already linked.") from exc
+        audit_record(
+            action="patient.relationship_added",
+            actor=actor,
+            obj=link,
+            patient_id=patient_id,
+            changes={"related": str(related_id), "kind": kind},
+        )
+    return link
+
+
+def relationship_delete(*, actor: Actor, patient_id, related_id) -> None:
+    actor.require("patients.edit")
+    with transaction.atomic():
+        removed, _ = Relationship.objects.filter(
+            clinic=actor.clinic, patient_id__in=[patient_id, related_id], related_id__in=[patient_id, related_id]
+        ).delete()
+        if not removed:
+            raise NotFound()
+        audit_record(
+            action="patient.relationship_removed",
+            actor=actor,
+            object_type="patients.relationship",
+            object_id=str(related_id),
+            patient_id=patient_id,
+        )
+
+
+def communication_create(
+    *, actor: Actor, patient_id, kind: str, body: str, direction: str = Direction.OUTBOUND, occurred_at=None
+) -> Communication:
+    """Log a call, text, email, desk visit or note against the patient."""
+    actor.require("patients.edit")
+    errors = {}
+    if kind not in CommunicationKind.values:
+        errors["kind"] = "Choose a valid kind."
+    if direction not in Direction.values:
+        errors["direction"] = "Choose inbound, outbound or internal."
+    body = (body or "").strip()
+    if not body:
+        errors["body"] = "Write what happened."
+    elif len(body) > 5000:
+        errors["body"] = "Keep it under 5,000 characters."
+    if occurred_at and occurred_at > timezone.now() + timezone.timedelta(minutes=5):
+        errors["occurred_at"] = "This time is in the future."
+    if errors:
+        raise InvalidInput(fields=errors)
+    with transaction.atomic():
+        if not Patient.objects.filter(clinic=actor.clinic, pk=patient_id).exists():
+            raise NotFound()
+        entry = Communication.objects.create(
+            clinic=actor.clinic,
+            patient_id=patient_id,
+            kind=kind,
+            direction=direction,
+            staff=actor.user,
+            body=body,
+            occurred_at=occurred_at or timezone.now(),
+        )
+        audit_record(
+            action="patient.communication_logged",
+            actor=actor,
+            obj=entry,
+            patient_id=patient_id,
+            changes={"kind": kind, "direction": direction},
+        )
+    return entry
+
+
+def tag_create(*, actor: Actor, name: str, color: str = "#a855f7") -> Tag:
+    actor.require("patients.edit")
+    name = (name or "").strip()
+    if not name or len(name) > 40:
+        raise InvalidInput(fields={"name": "Give the tag a name of up to 40 characters."})
+    if not (len(color) == 7 and color.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in color[1:])):
+        raise InvalidInput(fields={"color": "Use a hex colour like #a855f7."})
+    with transaction.atomic():
+        if Tag.objects.filter(clinic=actor.clinic, name__iexact=name).exists():
+            raise Conflict("A tag with this name exists.", fields={"name": "Already in use."})
+        tag = Tag.objects.create(clinic=actor.clinic, name=name, color=color.lower())
+        audit_record(action="patient.tag_created", actor=actor, obj=tag)
+    return tag
