@@ -12,6 +12,7 @@ from medspa.accounts.api import router as accounts_router
 from medspa.accounts.auth import BearerTokenAuth, StaffSessionAuth
 from medspa.core.errors import DomainError, PermissionDenied, error_body
 from medspa.core.middleware import record_denial
+from medspa.patients.api import router as patients_router
 
 api = NinjaAPI(
     title="Medspa API",
@@ -79,6 +80,7 @@ def on_database_error(request, exc):
 
 
 api.add_router("/", accounts_router)
+api.add_router("/", patients_router)
 
 
 DOCS_ROUTES = ("api-root", "openapi-view", "openapi-json")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from rapidfuzz import fuzz
 
 from medspa.core.actors import Actor
@@ -146,6 +146,7 @@ def patient_search(
             found.setdefault(patient.pk, patient)
     ordered = sorted(found.values(), key=lambda p: tuple(str(getattr(p, f)) for f in plan.order))
     page = ordered[offset : offset + limit]
+    prefetch_related_objects(page, "tags", "allergies")
     return page, len(ordered) > offset + limit
 
 

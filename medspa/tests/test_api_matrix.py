@@ -1,0 +1,143 @@
+"""AUTHZ-1 / TEN-2 for the JSON API, generated from the OpenAPI schema and the permission table.
+
+Every operation declares `x-access` (public/authenticated) or `x-permissions`; each role is
+tried against each operation (allowed iff the role holds one of the permissions), and each
+operation that takes an id is tried with another clinic's id (must look missing: 404).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client
+
+from medspa.core.actors import Actor
+from medspa.core.models import AuditEvent
+from medspa.core.permissions import ROLE_PERMISSIONS, Role
+from medspa.patients import services as patient_services
+from medspa.patients.models import Communication, Patient, Relationship
+
+ROLES = [r.value for r in Role]
+PUBLIC_OPERATIONS = {("post", "/api/auth/token")}
+
+# A valid body per operation that takes one, so allowed roles reach the service.
+BODIES = {
+    ("post", "/api/patients"): {"first_name": "New", "last_name": "Patient"},
+    ("put", "/api/patients/{patient_id}"): {"version": 1, "first_name": "Re", "last_name": "Placed"},
+    ("patch", "/api/patients/{patient_id}"): {"version": 1, "preferred_name": "Pat"},
+    ("post", "/api/patients/{patient_id}/relationships"): {"related_id": "{other_patient_id}", "kind": "sibling"},
+    ("post", "/api/patients/{patient_id}/communications"): {"kind": "note", "body": "Called back"},
+}
+
+
+def operations():
+    from medspa.api import api
+
+    for path, methods in api.get_openapi_schema()["paths"].items():
+        for method, operation in methods.items():
+            yield method, path, operation
+
+
+PERMISSION_OPERATIONS = [(m, p, o["x-permissions"]) for m, p, o in operations() if o.get("x-permissions")]
+
+
+def test_every_operation_is_classified():
+    for method, path, operation in operations():
+        access = operation.get("x-access")
+        assert access in ("public", "authenticated") or operation.get("x-permissions"), f"{method} {path}"
+        if access == "public":
+            assert (method, path) in PUBLIC_OPERATIONS
+        else:
+            assert operation.get("security"), f"{method} {path} must require authentication"
+
+
+@pytest.fixture
+def world(clinic, other_clinic, owner, other_clinic_owner):
+    mine = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
+    theirs = Actor.staff(user=other_clinic_owner, clinic=other_clinic, role=Role.OWNER)
+    return {
+        "own": {
+            "patient_id": patient_services.patient_create(
+                actor=mine, data={"first_name": "Own", "last_name": "One"}
+            ).pk,
+            "other_patient_id": patient_services.patient_create(
+                actor=mine, data={"first_name": "Own", "last_name": "Two"}
+            ).pk,
+        },
+        "other": {
+            "patient_id": patient_services.patient_create(
+                actor=theirs, data={"first_name": "Canary", "last_name": "B"}
+            ).pk,
+            "other_patient_id": patient_services.patient_create(
+                actor=theirs, data={"first_name": "Canary", "last_name": "C"}
+            ).pk,
+        },
+    }
+
+
+def fill(template: str, values: dict) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
+
+
+def call(client, method, path, values):
+    body = BODIES.get((method, path))
+    data = json.dumps(json.loads(fill(json.dumps(body), values))) if body is not None else None
+    return getattr(client, method)(fill(path, values), data=data, content_type="application/json")
+
+
+def snapshot():
+    return (
+        sorted(Patient.all_objects.values_list("pk", "version", "deleted_at", "first_name")),
+        Relationship.objects.count(),
+        Communication.objects.count(),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "permissions"), PERMISSION_OPERATIONS, ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_api_permission_matrix(method, path, permissions, role, clinic, make_member, api_token, api_client, world):
+    client = api_client(api_token(make_member(clinic, role, email=f"matrix-{role}@test.example"), clinic))
+    before = snapshot()
+    denials = AuditEvent.objects.filter(action="permission.denied").count()
+    response = call(client, method, path, world["own"])
+    if any(p in ROLE_PERMISSIONS[role] for p in permissions):
+        assert response.status_code < 400, (method, path, role, response.content[:300])
+    else:
+        assert response.status_code == 403, (method, path, role, response.status_code)
+        assert snapshot() == before
+        assert AuditEvent.objects.filter(action="permission.denied").count() == denials + 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "permissions"),
+    [op for op in PERMISSION_OPERATIONS if "{" in op[1]],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_api_other_clinic_ids_look_missing(
+    method, path, permissions, role, clinic, make_member, api_token, api_client, world
+):
+    client = api_client(api_token(make_member(clinic, role, email=f"matrix-{role}@test.example"), clinic))
+    before = snapshot()
+    response = call(client, method, path, world["other"])
+    expected = 404 if any(p in ROLE_PERMISSIONS[role] for p in permissions) else 403
+    assert response.status_code == expected, (method, path, role, response.status_code)
+    assert snapshot() == before
+    assert b"Canary" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), list(operations()), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_api_without_credentials_is_401(method, path, operation, world):
+    if (method, path) in PUBLIC_OPERATIONS:
+        return
+    response = call(Client(), method, path, world["own"])
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
