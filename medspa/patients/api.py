@@ -9,12 +9,14 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
 
 from medspa.accounts.auth import needs
+from medspa.core.errors import NotFound
 from medspa.core.pagination import clamp_limit, decode_cursor, page_body
 from medspa.patients import selectors, services
 from medspa.patients.models import Patient
 from medspa.patients.normalize import national
 from medspa.patients.schemas import (
     CommunicationIn,
+    MergeIn,
     PatientCreate,
     PatientOut,
     PatientPage,
@@ -28,14 +30,47 @@ VIEW = needs("patients.view")
 EDIT = needs("patients.edit")
 
 PROFILE_FIELDS = (
-    "first_name", "last_name", "preferred_name", "pronouns", "date_of_birth", "sex_at_birth", "email", "phone",
-    "alternate_phone", "address_line1", "address_line2", "city", "region", "postal_code", "country",
-    "emergency_contact_name", "emergency_contact_phone", "emergency_contact_relationship", "status",
-    "status_changed_at", "profile_type", "referral_source", "primary_contact_id", "medical_alerts", "notes",
-    "email_reminders", "sms_reminders", "marketing_emails", "marketing_sms", "photo_marketing_consent",
-    "medications", "medical_history", "clinical_notes", "skin_type", "aesthetic_concerns",
-    "preferred_treatment_areas", "last_visit_at", "created_at", "updated_at", "version",
-)  # fmt: skip
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "sex_at_birth",
+    "email",
+    "phone",
+    "alternate_phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relationship",
+    "status",
+    "status_changed_at",
+    "profile_type",
+    "referral_source",
+    "primary_contact_id",
+    "medical_alerts",
+    "notes",
+    "email_reminders",
+    "sms_reminders",
+    "marketing_emails",
+    "marketing_sms",
+    "photo_marketing_consent",
+    "medications",
+    "medical_history",
+    "clinical_notes",
+    "skin_type",
+    "aesthetic_concerns",
+    "preferred_treatment_areas",
+    "last_visit_at",
+    "created_at",
+    "updated_at",
+    "version",
+)
 
 
 def patient_json(patient: Patient, hidden: frozenset[str]) -> dict:
@@ -61,9 +96,14 @@ def patient_create(request: HttpRequest, payload: PatientCreate):
     data = payload.model_dump(exclude_none=True)
     patient = services.patient_create(actor=request.auth, data=data)
     duplicates = selectors.patient_duplicates(
-        actor=request.auth, first_name=patient.first_name, last_name=patient.last_name, phone=patient.phone,
-        email=patient.email, date_of_birth=patient.date_of_birth, exclude_id=patient.pk,
-    )  # fmt: skip
+        actor=request.auth,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        phone=patient.phone,
+        email=patient.email,
+        date_of_birth=patient.date_of_birth,
+        exclude_id=patient.pk,
+    )
     warning = [{"id": p.pk, "display_name": p.display_name, "reason": why} for p, why in duplicates]
     return _respond(request, patient, 201, possible_duplicates=warning)
 
@@ -95,16 +135,32 @@ def patient_duplicates(
     date_of_birth: date | None = None,
 ):
     found = selectors.patient_duplicates(
-        actor=request.auth, first_name=first_name, last_name=last_name, phone=phone, email=email,
+        actor=request.auth,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        email=email,
         date_of_birth=date_of_birth,
-    )  # fmt: skip
+    )
     items = [{"id": p.pk, "display_name": p.display_name, "reason": why} for p, why in found]
     return JsonResponse({"items": items, "next": None})
 
 
 @router.get("/patients/{patient_id}", response=PatientOut, **VIEW)
 def patient_detail(request: HttpRequest, patient_id: UUID):
+    survivor = selectors.merged_survivor_id(actor=request.auth, patient_id=patient_id)
+    if survivor is not None:
+        raise NotFound("This profile was merged into another.", code="merged", fields={"merged_into": str(survivor)})
     return _respond(request, selectors.patient_get(actor=request.auth, patient_id=patient_id))
+
+
+@router.post("/patients/{patient_id}/merge", response=PatientOut, **needs("patients.merge"))
+def patient_merge(request: HttpRequest, patient_id: UUID, payload: MergeIn):
+    """Merge `duplicate_id` into this profile; `fields` picks which value wins per field."""
+    survivor = services.patient_merge(
+        actor=request.auth, survivor_id=patient_id, duplicate_id=payload.duplicate_id, fields=payload.fields
+    )
+    return _respond(request, survivor)
 
 
 @router.put("/patients/{patient_id}", response=PatientOut, **EDIT)
@@ -157,9 +213,13 @@ def relationship_create(request: HttpRequest, patient_id: UUID, payload: Relatio
 
 def _communication_json(entry) -> dict:
     return {
-        "id": entry.pk, "kind": entry.kind, "direction": entry.direction, "body": entry.body,
-        "occurred_at": entry.occurred_at, "staff": entry.staff.full_name if entry.staff else None,
-    }  # fmt: skip
+        "id": entry.pk,
+        "kind": entry.kind,
+        "direction": entry.direction,
+        "body": entry.body,
+        "occurred_at": entry.occurred_at,
+        "staff": entry.staff.full_name if entry.staff else None,
+    }
 
 
 @router.get("/patients/{patient_id}/communications", response=list[dict], **VIEW)

@@ -113,3 +113,9 @@ class CommunicationIn(Schema):
     direction: Literal["inbound", "outbound", "internal"] = "outbound"
     body: str = Field(min_length=1, max_length=5000)
     occurred_at: datetime | None = None
+
+
+class MergeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    duplicate_id: UUID
+    fields: dict[str, Literal["survivor", "duplicate"]] = Field(default_factory=dict)

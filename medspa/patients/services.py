@@ -346,3 +346,68 @@ def tag_create(*, actor: Actor, name: str, color: str = "#a855f7") -> Tag:
         tag = Tag.objects.create(clinic=actor.clinic, name=name, color=color.lower())
         audit_record(action="patient.tag_created", actor=actor, obj=tag)
     return tag
+
+
+MERGEABLE_FIELDS = tuple(f for f in DEMOGRAPHIC_FIELDS + CLINICAL_FIELDS if f != "status")
+
+
+def patient_merge(*, actor: Actor, survivor_id, duplicate_id, fields: dict[str, str] | None = None) -> Patient:
+    """Fold `duplicate` into `survivor` in one transaction.
+
+    `fields` picks, per profile field, which profile's value wins ("survivor" by default,
+    or "duplicate"). Every record pointing at the duplicate moves to the survivor through
+    the merge registry; the duplicate is kept, soft-deleted, with `merged_into` set.
+    """
+    from medspa.patients import merge
+
+    actor.require("patients.merge")
+    fields = fields or {}
+    errors = {}
+    if str(survivor_id) == str(duplicate_id):
+        errors["duplicate_id"] = "A profile cannot be merged into itself."
+    for name, choice in fields.items():
+        if name not in MERGEABLE_FIELDS:
+            errors[f"fields.{name}"] = "This field cannot be chosen."
+        elif choice not in ("survivor", "duplicate"):
+            errors[f"fields.{name}"] = 'Choose "survivor" or "duplicate".'
+        elif name in CLINICAL_FIELDS and not actor.can("patients.view_clinical"):
+            errors[f"fields.{name}"] = "Clinical fields need clinical access."
+    if errors:
+        raise InvalidInput(fields=errors)
+    with transaction.atomic():
+        pair = {
+            str(p.pk): p
+            for p in Patient.all_objects.select_for_update().filter(
+                clinic=actor.clinic, pk__in=[survivor_id, duplicate_id]
+            )
+        }
+        survivor, duplicate = pair.get(str(survivor_id)), pair.get(str(duplicate_id))
+        if survivor is None or duplicate is None:
+            raise NotFound()
+        if duplicate.merged_into_id or survivor.merged_into_id:
+            raise Conflict("One of these profiles was already merged into another.", code="already_merged")
+        if duplicate.deleted_at or survivor.deleted_at:
+            raise NotFound()
+        taken = {name: getattr(duplicate, name) for name, choice in fields.items() if choice == "duplicate"}
+        moved = {}
+        for (label, field), entry in merge.registered().items():
+            moved[f"{label}.{field}"] = entry.mover(entry.model, field, duplicate, survivor)
+        for name, value in taken.items():
+            setattr(survivor, name, value)
+        _search_columns(survivor)
+        survivor.version = F("version") + 1
+        survivor.save()
+        Patient.all_objects.filter(pk=duplicate.pk).update(
+            merged_into=survivor, deleted_at=timezone.now(), version=F("version") + 1
+        )
+        changes = {"duplicate": str(duplicate.pk), "fields_taken": sorted(taken), "moved": moved}
+        audit_record(action="patient.merged", actor=actor, obj=survivor, patient_id=survivor.pk, changes=changes)
+        audit_record(
+            action="patient.merged_away",
+            actor=actor,
+            obj=duplicate,
+            patient_id=duplicate.pk,
+            changes={"survivor": str(survivor.pk)},
+        )
+    survivor.refresh_from_db()
+    return survivor

@@ -29,6 +29,7 @@ BODIES = {
     ("patch", "/api/patients/{patient_id}"): {"version": 1, "preferred_name": "Pat"},
     ("post", "/api/patients/{patient_id}/relationships"): {"related_id": "{other_patient_id}", "kind": "sibling"},
     ("post", "/api/patients/{patient_id}/communications"): {"kind": "note", "body": "Called back"},
+    ("post", "/api/patients/{patient_id}/merge"): {"duplicate_id": "{other_patient_id}"},
 }
 
 
