@@ -40,6 +40,22 @@
     }
   });
 
+  // htmx: settling copies old attributes by setAttribute, and an empty `style` attribute
+  // (left by CSSOM writes) would be re-applied inline, which the CSP blocks; classes suffice.
+  if (window.htmx) {
+    window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  }
+
+  // htmx: a 409 (someone else saved first) or 422 (inline errors) answer carries the form
+  // to show again, so swap it like a 200 instead of dropping it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Live events: one WebSocket per tab; each message becomes a `live:<event>` DOM event
   // on <body>, so a fragment can refresh itself with hx-trigger="live:foo from:body".
   function startLiveEvents() {
@@ -406,6 +422,57 @@
         },
         trapFocus: function (event) {
           trapTab(event, this.$refs.panel);
+        },
+      };
+    });
+
+    // Patient search: arrow keys move through the result rows ([data-result]) and Enter
+    // opens the highlighted one; typing clears the highlight.
+    Alpine.data("patientSearch", function () {
+      return {
+        active: -1,
+        rows: function () {
+          return Array.prototype.slice.call(this.$root.querySelectorAll("[data-result]"));
+        },
+        mark: function () {
+          var self = this;
+          this.rows().forEach(function (row, index) {
+            var selected = index === self.active;
+            row.setAttribute("aria-selected", selected ? "true" : "false");
+            if (selected) {
+              row.scrollIntoView({ block: "nearest" });
+            }
+          });
+        },
+        move: function (step) {
+          var count = this.rows().length;
+          if (!count) {
+            this.active = -1;
+            return;
+          }
+          this.active = Math.max(0, Math.min(count - 1, this.active + step));
+          this.mark();
+        },
+        next: function (event) {
+          event.preventDefault();
+          this.move(1);
+        },
+        prev: function (event) {
+          event.preventDefault();
+          this.move(-1);
+        },
+        open: function (event) {
+          var row = this.rows()[this.active];
+          var link = row && row.querySelector("a[href]");
+          if (!link) {
+            return;
+          }
+          event.preventDefault();
+          window.location.assign(link.href);
+        },
+        reset: function () {
+          this.active = -1;
+          this.mark();
         },
       };
     });

@@ -16,6 +16,7 @@ urlpatterns = [
     path("ops/admin/", admin.site.urls),
     path("", include("medspa.accounts.urls")),
     path("", include("medspa.core.urls")),
+    path("", include("medspa.patients.urls")),
 ]
 
 handler403 = "medspa.core.views.error_403_view"

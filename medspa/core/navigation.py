@@ -34,9 +34,10 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "patients",
         "Patients",
-        "section_patients",
+        "patients_list",
         "users",
         ("patients.view",),
+        built=True,
         blurb="Profiles, families, alerts and every visit in one timeline.",
     ),
     Section(

@@ -95,15 +95,7 @@ def patient_create(request: HttpRequest, payload: PatientCreate):
     """Create a profile; likely duplicates come back as a warning, the profile is created anyway."""
     data = payload.model_dump(exclude_none=True)
     patient = services.patient_create(actor=request.auth, data=data)
-    duplicates = selectors.patient_duplicates(
-        actor=request.auth,
-        first_name=patient.first_name,
-        last_name=patient.last_name,
-        phone=patient.phone,
-        email=patient.email,
-        date_of_birth=patient.date_of_birth,
-        exclude_id=patient.pk,
-    )
+    duplicates = selectors.patient_duplicates_of(actor=request.auth, patient=patient)
     warning = [{"id": p.pk, "display_name": p.display_name, "reason": why} for p, why in duplicates]
     return _respond(request, patient, 201, possible_duplicates=warning)
 

@@ -196,6 +196,19 @@ def patient_duplicates(
     return list(reasons.values())
 
 
+def patient_duplicates_of(*, actor: Actor, patient: Patient) -> list[tuple[Patient, str]]:
+    """Likely duplicates of an existing profile (itself excluded)."""
+    return patient_duplicates(
+        actor=actor,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        phone=patient.phone,
+        email=patient.email,
+        date_of_birth=patient.date_of_birth,
+        exclude_id=patient.pk,
+    )
+
+
 def patient_relationships(*, actor: Actor, patient_id) -> QuerySet[Relationship]:
     patient_get(actor=actor, patient_id=patient_id)
     return Relationship.objects.filter(clinic=actor.clinic, patient_id=patient_id).select_related("related")

@@ -46,15 +46,20 @@ def targets(clinic, other_clinic, make_member, owner):
     """One object per URL parameter, in the acting clinic and in the other clinic."""
     from medspa.accounts import services
     from medspa.core.actors import Actor
+    from medspa.patients import services as patient_services
 
     def build(c, inviter):
         actor = Actor.staff(user=inviter, clinic=c, role=Role.OWNER)
         member = make_member(c, Role.FRONT_DESK, email=f"target-{c.slug}@test.example")
         invitation = services.invitation_create(actor=actor, email=f"invitee-{c.slug}@test.example", role=Role.PROVIDER)
+        patient = patient_services.patient_create(
+            actor=actor, data={"first_name": "Matrix", "last_name": f"Patient {c.slug}", "medical_alerts": ["Latex"]}
+        )
         return {
             "location_id": Location.objects.filter(clinic=c).first().pk,
             "membership_id": Membership.objects.get(clinic=c, user=member).pk,
             "invitation_id": invitation.pk,
+            "patient_id": patient.pk,
         }
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
@@ -133,4 +138,3 @@ def test_authenticated_routes_open_to_every_role(route, role, clinic, make_membe
     client = login(make_member(clinic, role, email=f"actor-{role}@test.example"))
     response = client.get(route_url(route, targets["own"]))
     assert response.status_code in (200, 302, 405)
-

@@ -1,0 +1,61 @@
+"""Browser checks of the patient pages on the system Chromium: keyboard search, the
+new-patient dialog, tabs and the quick edit, with no CSP violations."""
+
+import pytest
+from playwright.sync_api import expect
+
+from medspa.core.actors import Actor
+from medspa.core.permissions import Role
+from medspa.patients import services
+from medspa.tests.test_browser import CHROMIUM, page, sign_in  # noqa: F401 - the page fixture
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(CHROMIUM is None, reason="system Chromium not installed (apt-get install chromium)"),
+]
+
+
+def test_search_keyboard_modal_tabs_and_quick_edit(page, clinic, make_member):  # noqa: F811
+    boss = make_member(clinic, Role.OWNER, email="boss@test.example")
+    actor = Actor.staff(user=boss, clinic=clinic, role=Role.OWNER)
+    for first, last in (("Ana", "Alvarez"), ("Ben", "Alder"), ("Cy", "Brown")):
+        services.patient_create(
+            actor=actor, data={"first_name": first, "last_name": last, "medical_alerts": ["Pacemaker"]}
+        )
+    sign_in(page, "boss@test.example")
+    page.goto("/patients/")
+    page.screenshot(path="/tmp/shot-list.png", full_page=True)
+    search = page.get_by_label("Search patients")
+    search.fill("al")
+    expect(page.locator("[data-result]")).to_have_count(2)
+    search.press("ArrowDown")
+    search.press("ArrowDown")
+    search.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert "/patients/" in page.url and "Ana Alvarez" in page.locator("h1").inner_text()  # second by name
+    page.screenshot(path="/tmp/shot-profile.png", full_page=True)
+
+    page.get_by_role("link", name="Edit contact details").click()
+    page.get_by_label("Email").fill("ana@example.com")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#patient-contact")).to_contain_text("ana@example.com")
+
+    page.get_by_role("link", name="Timeline").click()
+    expect(page.locator("#patient-tabs")).to_contain_text("Profile updated")
+    assert page.url.endswith("/timeline/")
+    page.screenshot(path="/tmp/shot-timeline.png", full_page=True)
+
+    page.goto("/patients/")
+    page.get_by_role("link", name="New patient").click()
+    page.wait_for_selector("#patient-create-body form")
+    page.screenshot(path="/tmp/shot-modal.png")
+    page.locator("#patient-create-body").get_by_label("First name").fill("Dee")
+    page.locator("#patient-create-body").get_by_role("button", name="Add patient").click()
+    page.wait_for_selector("#patient-create-body .field-errors")
+    page.wait_for_timeout(500)
+    page.locator("#patient-create-body").get_by_label("Last name").fill("Alvarez")
+    page.locator("#patient-create-body").get_by_role("button", name="Add patient").click()
+    page.wait_for_url("**/patients/*/?created=1")
+    assert "Dee Alvarez" in page.locator("h1").inner_text()
+    assert page.csp_violations == []

@@ -1,0 +1,39 @@
+from django.urls import path
+
+from medspa.patients import views
+
+urlpatterns = [
+    path("patients/", views.patients_list_view, name="patients_list"),
+    path("patients/new/", views.patient_create_view, name="patient_create"),
+    path("patients/<uuid:patient_id>/", views.patient_detail_view, name="patient_detail"),
+    path("patients/<uuid:patient_id>/edit/", views.patient_edit_view, name="patient_edit"),
+    path("patients/<uuid:patient_id>/contact/", views.patient_contact_edit_view, name="patient_contact_edit"),
+    path("patients/<uuid:patient_id>/overview/", views.patient_detail_view, name="patient_overview"),
+    path("patients/<uuid:patient_id>/timeline/", views.patient_timeline_view, name="patient_timeline"),
+    path(
+        "patients/<uuid:patient_id>/communications/",
+        views.patient_communications_view,
+        name="patient_communications",
+    ),
+    path(
+        "patients/<uuid:patient_id>/communications/log/",
+        views.patient_communication_create_view,
+        name="patient_communication_create",
+    ),
+    path("patients/<uuid:patient_id>/family/", views.patient_family_view, name="patient_family"),
+    path("patients/<uuid:patient_id>/family/search/", views.patient_family_search_view, name="patient_family_search"),
+    path(
+        "patients/<uuid:patient_id>/family/add/",
+        views.patient_relationship_create_view,
+        name="patient_relationship_create",
+    ),
+    path(
+        "patients/<uuid:patient_id>/family/remove/",
+        views.patient_relationship_delete_view,
+        name="patient_relationship_delete",
+    ),
+]
+urlpatterns += [
+    path(f"patients/<uuid:patient_id>/{tab}/", views.patient_tab_unavailable_view, {"tab": tab}, name=f"patient_{tab}")
+    for tab in views.UNBUILT_TABS
+]
