@@ -99,13 +99,14 @@ class Patient(SoftDeleteModel):
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [
-            models.Index(fields=["clinic", "first_key"], name="patient_first_key"),
-            models.Index(fields=["clinic", "last_key"], name="patient_last_key"),
-            models.Index(fields=["clinic", "preferred_key"], name="patient_preferred_key"),
-            models.Index(fields=["clinic", "phone_digits"], name="patient_phone_digits"),
+            # Name search reads these in index order (selectors.INDEX_ORDER): covering, no sort.
+            models.Index(fields=["clinic", "last_key", "first_key", "id"], name="patient_last_first"),
+            models.Index(fields=["clinic", "first_key", "last_key", "id"], name="patient_first_last"),
+            models.Index(fields=["clinic", "preferred_key", "last_key", "id"], name="patient_preferred_last"),
+            models.Index(fields=["clinic", "phone_digits", "id"], name="patient_phone"),
             models.Index(fields=["clinic", "phone_last4"], name="patient_phone_last4"),
             models.Index(fields=["clinic", "alt_phone_digits"], name="patient_alt_phone"),
-            models.Index(fields=["clinic", "email_lower"], name="patient_email"),
+            models.Index(fields=["clinic", "email_lower", "id"], name="patient_email_id"),
             models.Index(fields=["clinic", "date_of_birth"], name="patient_dob"),
             models.Index(fields=["clinic", "status", "last_key"], name="patient_status_name"),
             models.Index(fields=["clinic", "created_at"], name="patient_created"),

@@ -12,14 +12,42 @@ import unicodedata
 import phonenumbers
 
 _NON_NAME = re.compile(r"[^a-z0-9]+")
+# Letters Unicode does not decompose into a base letter plus an accent.
+_SPECIAL = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "l",
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "þ": "th",
+        "Þ": "th",
+        "\u0131": "i",
+        "ð": "d",
+        "Ð": "d",
+    }
+)
+# Punctuation inside a name joins its parts: "Anne-Marie", "O'Neill" are one word.
+_JOINERS = re.compile("(?<=\\w)['\u2019\\-\u2010](?=\\w)")
 PREFIX_END = "\U0010ffff"  # sorts after every normalised character: [p, p + PREFIX_END) is "starts with p"
 
 
 def fold(text: str) -> str:
     """Lowercase, accents removed, punctuation to spaces: 'José-María' -> 'jose maria'."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
+    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_SPECIAL))
     ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     return _NON_NAME.sub(" ", ascii_text).strip()
+
+
+def query_words(text: str) -> list[str]:
+    """Words of a typed name: spaces separate, hyphens and apostrophes inside a name do not."""
+    return [w for w in fold(_JOINERS.sub("", text or "")).split() if w]
 
 
 def name_key(text: str) -> str:

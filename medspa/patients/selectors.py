@@ -6,14 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Q, QuerySet
 from rapidfuzz import fuzz
 
 from medspa.core.actors import Actor
 from medspa.core.errors import NotFound
 from medspa.core.models import AuditEvent
-from medspa.patients.models import Communication, Patient, Relationship, Tag
-from medspa.patients.normalize import PREFIX_END, digits, fold, name_key
+from medspa.patients.models import Allergy, Communication, Patient, PatientTag, Relationship, Tag
+from medspa.patients.normalize import PREFIX_END, digits, fold, name_key, query_words
 from medspa.patients.services import CLINICAL_FIELDS
 
 MAX_LIMIT = 100
@@ -63,45 +63,72 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
+# The composite index each range alternative scans, in index order (see Patient.Meta.indexes).
+INDEX_ORDER = {
+    "first_key": ("first_key", "last_key", "id"),
+    "last_key": ("last_key", "first_key", "id"),
+    "preferred_key": ("preferred_key", "last_key", "id"),
+    "phone_digits": ("phone_digits", "id"),
+    "alt_phone_digits": ("alt_phone_digits", "id"),
+    "phone_last4": ("phone_last4", "id"),
+    "email_lower": ("email_lower", "id"),
+    "date_of_birth": ("last_key", "first_key", "id"),
+    "": ("last_key", "first_key", "id"),
+}
+
+
 @dataclass(frozen=True)
 class SearchPlan:
-    """How a search box text is read: one kind, and the index-friendly conditions for it."""
+    """How a search box text is read: a kind, and alternatives that each one index range answers.
+
+    `alternatives` are (indexed column, condition). `order` is the order of the page. With
+    `early_stop` (a lead name token under 3 characters, or a phone fragment) each range is
+    read in its own index order and stops after a page: the page is sorted but is not the
+    global first page (no global sort on short input).
+    """
 
     kind: str  # "all" | "name" | "phone" | "email" | "dob"
-    driver: list[Q]  # alternatives, each answerable by one index range
-    filters: Q
+    alternatives: list[tuple[str, Q]]
     order: tuple[str, ...] = ("last_key", "first_key", "id")
-    # Under 3 characters each range is read in its own index order and stops early;
-    # the page is then sorted by name but is not the global first page (no global sort).
     early_stop: bool = False
+
+
+def _name_alternatives(words: list[str]) -> list[tuple[str, Q]]:
+    """Every word must start one of the name keys; the longest word drives the index."""
+    lead, *rest = sorted(words, key=len, reverse=True)
+    others = Q()
+    for word in rest:
+        others &= _prefix("first_key", word) | _prefix("last_key", word) | _prefix("preferred_key", word)
+    return [(column, _prefix(column, lead) & others) for column in NAME_KEYS]
 
 
 def plan_search(q: str) -> SearchPlan:
     text = (q or "").strip()
     if not text:
-        return SearchPlan("all", [Q()], Q())
+        return SearchPlan("all", [("", Q())])
     if "@" in text:
-        value = text.lower()
-        return SearchPlan("email", [_prefix("email_lower", value)], Q(), order=("email_lower", "id"))
+        return SearchPlan("email", [("email_lower", _prefix("email_lower", text.lower()))], order=("email_lower", "id"))
     day = _parse_date(text)
     if day is not None:
-        return SearchPlan("dob", [Q(date_of_birth=day)], Q())
+        return SearchPlan("dob", [("date_of_birth", Q(date_of_birth=day))])
     if re.fullmatch(r"[\d\s()+.\-]+", text) and len(digits(text)) >= 3:
         number = digits(text)
         if len(number) == 11 and number.startswith("1"):
             number = number[1:]  # typed with the North American country code
-        driver = [_prefix("phone_digits", number), _prefix("alt_phone_digits", number)]
+        alternatives = [("phone_digits", _prefix("phone_digits", number))]
+        alternatives.append(("alt_phone_digits", _prefix("alt_phone_digits", number)))
         if len(number) == 4:
-            driver.append(Q(phone_last4=number))
-        return SearchPlan("phone", driver, Q(), order=("phone_digits", "id"), early_stop=True)
-    tokens = sorted({name_key(t) for t in fold(text).split() if name_key(t)}, key=len, reverse=True)
-    if not tokens:
-        return SearchPlan("all", [Q()], Q())
-    lead, rest = tokens[0], tokens[1:]
-    filters = Q()
-    for token in rest:
-        filters &= _prefix("first_key", token) | _prefix("last_key", token) | _prefix("preferred_key", token)
-    return SearchPlan("name", [_prefix(column, lead) for column in NAME_KEYS], filters, early_stop=len(lead) < 3)
+            alternatives.append(("phone_last4", Q(phone_last4=number)))
+        return SearchPlan("phone", alternatives, order=("phone_digits", "id"), early_stop=True)
+    words = [name_key(w) for w in query_words(text)]
+    words = [w for w in words if w]
+    if not words:
+        return SearchPlan("all", [("", Q())])
+    alternatives = _name_alternatives(words)
+    if len(words) > 1:
+        # "de la cruz" typed with spaces for the one-word key "delacruz".
+        alternatives += _name_alternatives(["".join(words)])
+    return SearchPlan("name", alternatives, early_stop=len(max(words, key=len)) < 3)
 
 
 def patient_search(
@@ -117,15 +144,16 @@ def patient_search(
     visit_from: date | None = None,
     visit_to: date | None = None,
 ) -> tuple[list[Patient], bool]:
-    """Profiles matching the search box and filters, by name; returns (page, has_more).
+    """Profiles matching the search box and filters; returns (page, has_more).
 
-    Each alternative of the plan runs as its own index range scan with a limit, and the
-    results are merged, so a keystroke costs a few short index reads at any clinic size.
+    Phase one reads only index columns: each alternative is one range scan with a limit.
+    Phase two loads the page's profiles (with tags and allergies) by id. A keystroke costs
+    a few short index reads whatever the size of the clinic.
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
     plan = plan_search(q)
-    base = patients_for(actor).filter(plan.filters)
+    base = patients_for(actor)
     if status:
         base = base.filter(status=status)
     if tag:
@@ -139,20 +167,15 @@ def patient_search(
     if visit_to:
         base = base.filter(last_visit_at__date__lte=visit_to)
     wanted = offset + limit + 1
-    found: dict = {}
-    for alternative in plan.driver:
-        ordering = _own_order(alternative) if plan.early_stop else plan.order
-        for patient in base.filter(alternative).order_by(*ordering)[:wanted]:
-            found.setdefault(patient.pk, patient)
-    ordered = sorted(found.values(), key=lambda p: tuple(str(getattr(p, f)) for f in plan.order))
-    page = ordered[offset : offset + limit]
-    prefetch_related_objects(page, "tags", "allergies")
-    return page, len(ordered) > offset + limit
-
-
-def _own_order(alternative: Q) -> tuple[str, ...]:
-    """The indexed column a range alternative scans, so the database can stop early."""
-    return (alternative.children[0][0].split("__")[0], "id")
+    keys: dict = {}
+    for column, condition in plan.alternatives:
+        ordering = INDEX_ORDER[column] if plan.early_stop else plan.order
+        for row in base.filter(condition).order_by(*ordering).values_list(*plan.order)[:wanted]:
+            keys[row[-1]] = tuple("" if v is None else str(v) for v in row)
+    ranked = sorted(keys, key=keys.__getitem__)
+    page_ids = ranked[offset : offset + limit]
+    loaded = {p.pk: p for p in Patient.objects.filter(pk__in=page_ids).prefetch_related("tags", "allergies")}
+    return [loaded[pk] for pk in page_ids if pk in loaded], len(ranked) > offset + limit
 
 
 def _is_uuid(value: str) -> bool:
@@ -269,3 +292,31 @@ def patient_timeline(*, actor: Actor, patient_id, offset: int = 0, limit: int = 
         entries.append(TimelineEntry("communication", entry.occurred_at, title, entry.body[:280], "", staff))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[offset : offset + limit], len(entries) > offset + limit
+
+
+def patient_merge_moves(*, actor: Actor, survivor: Patient, duplicate: Patient) -> dict[str, int]:
+    """How many records a merge of `duplicate` into `survivor` would move (what the survivor
+    already has — the same tag, the same allergen, a link to the same person — is dropped)."""
+    actor.require("patients.merge")
+    own = {"clinic": actor.clinic}
+    survivor_tags = PatientTag.objects.filter(**own, patient=survivor).values("tag_id")
+    survivor_allergens = Allergy.objects.filter(**own, patient=survivor).values("substance")
+    survivor_links = Relationship.objects.filter(**own, patient=survivor).values("related_id")
+    return {
+        "communications": Communication.objects.filter(**own, patient=duplicate).count(),
+        "allergies": Allergy.objects.filter(**own, patient=duplicate).exclude(substance__in=survivor_allergens).count(),
+        "tags": PatientTag.objects.filter(**own, patient=duplicate).exclude(tag_id__in=survivor_tags).count(),
+        "family_links": Relationship.objects.filter(**own, patient=duplicate)
+        .exclude(related=survivor)
+        .exclude(related_id__in=survivor_links)
+        .count(),
+    }
+
+
+def tag_list_with_counts(*, actor: Actor) -> QuerySet[Tag]:
+    """The clinic's tags, each with `patient_count` (live profiles only)."""
+    return (
+        tag_list(actor=actor)
+        .annotate(patient_count=Count("patients", filter=Q(patients__deleted_at__isnull=True)))
+        .order_by("name")
+    )

@@ -307,3 +307,31 @@ def test_communications_log(owner_actor, as_role):
     assert created.status_code == 201
     items = client.get(f"/api/patients/{patient.pk}/communications").json()["items"]
     assert items[0]["body"] == "Running late" and items[0]["direction"] == "inbound" and items[0]["staff"]
+
+
+def test_search_names_with_punctuation_spaces_and_special_letters(owner_actor, as_role):
+    people = {
+        "anne": make_patient(owner_actor, first_name="Anne-Marie", last_name="Dubois"),
+        "oneill": make_patient(owner_actor, first_name="Siobhán", last_name="O'Neill"),
+        "cruz": make_patient(owner_actor, first_name="Maria", last_name="De La Cruz"),
+        "lucja": make_patient(owner_actor, first_name="Łucja", last_name="Søren-Strauß"),
+    }
+    client = as_role(Role.FRONT_DESK)
+
+    def ids(q):
+        return [item["id"] for item in client.get("/api/patients", {"q": q}).json()["items"]]
+
+    cases = {
+        "anne-marie": "anne",
+        "annemarie dub": "anne",
+        "anne marie": "anne",
+        "o'neill": "oneill",
+        "o’neill siob": "oneill",
+        "de la cruz": "cruz",
+        "delacruz maria": "cruz",
+        "lucja": "lucja",
+        "soren strauss": "lucja",
+        "søren-strauß": "lucja",
+    }
+    for q, who in cases.items():
+        assert ids(q) == [str(people[who].pk)], q
