@@ -643,7 +643,8 @@ def matches_person(q: str, p: dict) -> bool | None:
     kind, value = classify(q)
     if kind == "name":
         keys = [name_key(p["first"]), name_key(p["last"]), name_key(p["preferred"])]
-        return all(any(k.startswith(t) for k in keys) for t in value)
+        joined = "".join(value)
+        return all(any(k.startswith(t) for k in keys) for t in value) or any(k.startswith(joined) for k in keys)
     if kind == "phone":
         return (
             p["phone"].startswith(value) or p["alt"].startswith(value) or (len(value) == 4 and p["phone"][-4:] == value)
@@ -658,13 +659,21 @@ def matches_person(q: str, p: dict) -> bool | None:
 # The reference: a full scan with the selector's semantics ------------------------------------
 
 KEYS = ("first_key", "last_key", "preferred_key")
+INDEX_ORDER = {
+    "first_key": ("first_key", "last_key", "id"),
+    "last_key": ("last_key", "first_key", "id"),
+    "preferred_key": ("preferred_key", "last_key", "id"),
+    "phone_digits": ("phone_digits", "id"),
+    "alt_phone_digits": ("alt_phone_digits", "id"),
+    "phone_last4": ("phone_last4", "id"),
+}
 REF_COLUMNS = ("id", "first_key", "last_key", "preferred_key", "phone_digits", "alt_phone_digits", "phone_last4")
 REF_COLUMNS += ("email_lower", "date_of_birth")
 
 
 def classify(q: str):
     """The search box rules, restated: email, date, phone digits, else name tokens."""
-    from medspa.patients.normalize import digits, fold, name_key
+    from medspa.patients.normalize import digits, name_key, query_words
 
     text = q.strip()
     if not text:
@@ -681,8 +690,8 @@ def classify(q: str):
         if len(number) == 11 and number.startswith("1"):
             number = number[1:]
         return ("phone", number)
-    tokens = sorted({name_key(t) for t in fold(text).split() if name_key(t)}, key=len, reverse=True)
-    return ("name", tokens) if tokens else ("all", None)
+    words = [w for w in (name_key(t) for t in query_words(text)) if w]
+    return ("name", words) if words else ("all", None)
 
 
 def reference(connection, table: str, clinic_value, q: str, limit: int = LIMIT):
@@ -722,13 +731,22 @@ def reference(connection, table: str, clinic_value, q: str, limit: int = LIMIT):
             own.append("phone_last4")
         where.append("(" + " OR ".join(parts) + ")")
     elif kind == "name":
-        lead, rest = value[0], value[1:]
-        early = len(lead) < 3
-        for token in value:
-            where.append("(" + " OR ".join(starts(k, token) for k in KEYS) + ")")
-        alternatives = [lambda r, k=k: r[k].startswith(lead) for k in KEYS]
-        own = list(KEYS)
-        del rest
+        # Every word starts a name key; with several words, also all of them joined
+        # ("de la cruz" for the key "delacruz"). The longest word (or the joined one) drives.
+        plans = [value] + ([["".join(value)]] if len(value) > 1 else [])
+        early = len(max(value, key=len)) < 3
+        sql_plans, alternatives, own = [], [], []
+        for words in plans:
+            lead = max(words, key=len)
+            sql_plans.append(" AND ".join("(" + " OR ".join(starts(k, w) for k in KEYS) + ")" for w in words))
+            for k in KEYS:
+                alternatives.append(
+                    lambda r, k=k, lead=lead, words=words: (
+                        r[k].startswith(lead) and all(any(r[key].startswith(w) for key in KEYS) for w in words)
+                    )
+                )
+                own.append(k)
+        where.append("(" + " OR ".join(f"({p})" for p in sql_plans) + ")")
     else:
         return None
     sql = f"SELECT {', '.join(REF_COLUMNS)} FROM {table} WHERE {' AND '.join(where)}"  # noqa: S608 - values are bound
@@ -741,7 +759,10 @@ def reference(connection, table: str, clinic_value, q: str, limit: int = LIMIT):
     if early:
         found: dict = {}
         for match, column in zip(alternatives, own, strict=True):
-            for r in sorted((r for r in rows if match(r)), key=lambda r, c=column: (r[c], r["id"]))[:wanted]:
+            index_order = INDEX_ORDER[column]
+            for r in sorted((r for r in rows if match(r)), key=lambda r, o=index_order: tuple(str(r[f]) for f in o))[
+                :wanted
+            ]:
                 found.setdefault(r["id"], r)
         candidates = list(found.values())
     else:

@@ -265,6 +265,12 @@ CSRF_COOKIE_NAME = "medspa_csrftoken"
 API_TOKEN_HOURS = env_int("API_TOKEN_HOURS", 12)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
+# Paths allowed a larger body than MAX_REQUEST_BODY_BYTES: the patient CSV import takes files
+# up to 20 MB (the view refuses larger files inline; the margin is for the multipart envelope).
+LARGE_BODY_PATHS = {"/settings/import/": 21 * 1024 * 1024}
+# Uploads stay in memory, never in an unencrypted temporary file: no body can exceed the
+# largest allowance above, so no upload reaches this size.
+FILE_UPLOAD_MAX_MEMORY_SIZE = max(LARGE_BODY_PATHS.values())
 
 # Security headers -------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -40,7 +40,8 @@ class RequestContextMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies above MAX_REQUEST_BODY_BYTES with 413 before reading them."""
+    """Refuse request bodies above MAX_REQUEST_BODY_BYTES (or the path's allowance in
+    LARGE_BODY_PATHS) with 413 before reading them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,8 +51,9 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_REQUEST_BODY_BYTES:
-            detail = f"The request body is larger than {settings.MAX_REQUEST_BODY_BYTES} bytes."
+        limit = settings.LARGE_BODY_PATHS.get(request.path_info, settings.MAX_REQUEST_BODY_BYTES)
+        if length > limit:
+            detail = f"The request body is larger than {limit} bytes."
             if wants_json(request):
                 return JsonResponse(error_body(detail, "payload_too_large"), status=413)
             return HttpResponse(detail, status=413, content_type="text/plain")

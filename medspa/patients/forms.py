@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 from django import forms
 
@@ -234,3 +235,46 @@ class RelationshipForm(forms.Form):
 
     related_id = forms.UUIDField(label="Family member", error_messages={"required": "Search and pick a profile."})
     kind = forms.ChoiceField(choices=RelationshipKind.choices, label="Relationship to this patient")
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(max_length=40, label="Name")
+    color = forms.CharField(
+        max_length=7, initial="#a855f7", label="Colour", widget=forms.TextInput(attrs={"type": "color"})
+    )
+
+
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class ImportForm(forms.Form):
+    """A CSV upload for the patient import; `digest` is the sha256 of the file that was checked."""
+
+    file = forms.FileField(label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
+    mapping = forms.CharField(
+        required=False,
+        label="Column mapping (optional)",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": '{"Client Mobile #": "phone"}'}),
+        help_text='JSON naming our field for any header we do not recognise, e.g. {"Client Mobile #": "phone"}.',
+    )
+    digest = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 20 MB. Split it into smaller files.")
+        return upload
+
+    def clean_mapping(self) -> dict[str, str]:
+        text = self.cleaned_data["mapping"].strip()
+        if not text:
+            return {}
+        try:
+            mapping = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError('Not valid JSON. Use {"Their header": "our_field"}.') from None
+        valid = isinstance(mapping, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items())
+        if not valid:
+            raise forms.ValidationError('Use an object of header → field names, e.g. {"Mobile #": "phone"}.')
+        return mapping

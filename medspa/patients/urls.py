@@ -1,6 +1,6 @@
 from django.urls import path
 
-from medspa.patients import views
+from medspa.patients import merge_views, settings_views, views
 
 urlpatterns = [
     path("patients/", views.patients_list_view, name="patients_list"),
@@ -27,6 +27,14 @@ urlpatterns = [
         views.patient_relationship_create_view,
         name="patient_relationship_create",
     ),
+    path("patients/<uuid:patient_id>/merge/", merge_views.patient_merge_pick_view, name="patient_merge_pick"),
+    path(
+        "patients/<uuid:patient_id>/merge/<uuid:duplicate_id>/",
+        merge_views.patient_merge_view,
+        name="patient_merge",
+    ),
+    path("settings/tags/", settings_views.settings_tags_view, name="settings_tags"),
+    path("settings/import/", settings_views.settings_import_view, name="settings_import"),
     path(
         "patients/<uuid:patient_id>/family/remove/",
         views.patient_relationship_delete_view,

@@ -231,6 +231,7 @@ def _profile_context(request: HttpRequest, patient, tab: str) -> dict:
         "tab_template": f"patients/partials/tab_{'unavailable' if tab in UNBUILT_TABS else tab}.html",
         "can_edit": actor.can("patients.edit"),
         "can_view_clinical": actor.can("patients.view_clinical"),
+        "can_merge": actor.can("patients.merge"),
     }
 
 

@@ -55,8 +55,12 @@ def targets(clinic, other_clinic, make_member, owner):
         patient = patient_services.patient_create(
             actor=actor, data={"first_name": "Matrix", "last_name": f"Patient {c.slug}", "medical_alerts": ["Latex"]}
         )
+        duplicate = patient_services.patient_create(
+            actor=actor, data={"first_name": "Matrix", "last_name": f"Duplicate {c.slug}"}
+        )
         return {
             "location_id": Location.objects.filter(clinic=c).first().pk,
+            "duplicate_id": duplicate.pk,
             "membership_id": Membership.objects.get(clinic=c, user=member).pk,
             "invitation_id": invitation.pk,
             "patient_id": patient.pk,

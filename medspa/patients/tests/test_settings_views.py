@@ -1,0 +1,177 @@
+"""Patient settings pages: tags (list, create) and the CSV import (check, import, refusals)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from medspa.core.actors import Actor
+from medspa.core.models import AuditEvent
+from medspa.core.permissions import Role
+from medspa.patients import services
+from medspa.patients.models import Patient, Tag
+
+pytestmark = pytest.mark.django_db
+
+CSV = """First Name,Last Name,Email,Mobile Phone,Date of Birth,Zip
+Zoë,Müller,zoe@example.com,(415) 555-0134,1988-03-14,94110
+José,García,,646-555-0111,07/04/1979,10001
+Broken,Row,not-an-email,12,2999-01-01,
+"""
+
+
+def upload(content: str | bytes = CSV, name: str = "export.csv") -> SimpleUploadedFile:
+    data = content.encode() if isinstance(content, str) else content
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def digest(content: str = CSV) -> str:
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+# Tags --------------------------------------------------------------------------------
+
+
+def test_tags_page_lists_tags_with_patient_counts(clinic, owner, login):
+    actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
+    vip = services.tag_create(actor=actor, name="VIP", color="#ff0000")
+    services.tag_create(actor=actor, name="Unused", color="#00ff00")
+    services.patient_create(actor=actor, data={"first_name": "A", "last_name": "B", "tags": [str(vip.pk)]})
+    page = login(owner).get("/settings/tags/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert 'fill="#ff0000"' in content and "VIP" in content and "Unused" in content
+    assert f'?tag={vip.pk}" class="link">1<' in content
+    assert 'href="/settings/tags/"' in content and 'href="/settings/import/"' in content  # the tabs
+
+
+def test_tags_page_creates_a_tag(clinic, make_member, login):
+    front_desk = make_member(clinic, Role.FRONT_DESK, email="desk@test.example")
+    response = login(front_desk).post("/settings/tags/", {"name": "Referral partner", "color": "#123abc"})
+    assert response.status_code == 302 and response["Location"] == "/settings/tags/"
+    tag = Tag.objects.get(clinic=clinic, name="Referral partner")
+    assert tag.color == "#123abc"
+    assert AuditEvent.objects.filter(action="patient.tag_created", object_id=str(tag.pk)).exists()
+
+
+def test_tags_page_duplicate_name_is_an_inline_error(clinic, owner, login):
+    services.tag_create(actor=Actor.staff(user=owner, clinic=clinic, role=Role.OWNER), name="VIP")
+    response = login(owner).post("/settings/tags/", {"name": "VIP", "color": "#123abc"})
+    assert response.status_code == 422
+    assert b"Already in use." in response.content
+    assert Tag.objects.filter(clinic=clinic).count() == 1
+
+
+def test_tags_page_refuses_roles_without_edit(clinic, make_member, login):
+    client = login(make_member(clinic, Role.READ_ONLY, email="ro@test.example"))
+    assert client.get("/settings/tags/").status_code == 403
+    assert client.post("/settings/tags/", {"name": "Sneaky", "color": "#123abc"}).status_code == 403
+    assert not Tag.objects.exists()
+
+
+# Import ------------------------------------------------------------------------------
+
+
+def test_import_page_explains_recognised_headers(owner, login):
+    page = login(owner).get("/settings/import/")
+    assert page.status_code == 200
+    assert b"mobile phone" in page.content and b"date_of_birth" in page.content
+
+
+def test_import_check_writes_nothing_and_reports_problem_rows(clinic, owner, login):
+    response = login(owner).post("/settings/import/", {"step": "check", "file": upload()})
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'data-count="new">2<' in content and 'data-count="error">1<' in content
+    assert "Import 2 patients" in content
+    assert f'name="digest" value="{digest()}"' in content
+    assert '<td class="tabular-nums">4</td>' in content and "Not an email address" in content
+    assert not Patient.objects.exists()
+    assert not AuditEvent.objects.filter(action="patient.imported").exists()
+
+
+def test_import_commits_then_rerun_imports_nothing(clinic, owner, login):
+    client = login(owner)
+    done = client.post("/settings/import/", {"step": "import", "digest": digest(), "file": upload()})
+    assert done.status_code == 200
+    assert b"Imported 2 patients." in done.content
+    assert Patient.objects.filter(clinic=clinic).count() == 2
+    assert AuditEvent.objects.filter(action="patient.imported").count() == 1
+
+    check = client.post("/settings/import/", {"step": "check", "file": upload()})
+    assert 'data-count="new">0<' in check.content.decode()
+    assert b"Likely duplicate of" in check.content
+    again = client.post("/settings/import/", {"step": "import", "digest": digest(), "file": upload()})
+    assert b"Imported 0 patients." in again.content
+    assert Patient.objects.filter(clinic=clinic).count() == 2
+
+
+def test_import_refuses_a_different_file_than_the_one_checked(clinic, owner, login):
+    response = login(owner).post("/settings/import/", {"step": "import", "digest": "0" * 64, "file": upload()})
+    assert response.status_code == 422
+    assert b"not the file that was checked" in response.content
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", b"The submitted file is empty."),
+        (",,\n1,2,3\n", b"no header row"),
+        ("Colour,Size\nred,big\n", b"No column for first_name, last_name"),
+    ],
+)
+def test_import_bad_file_is_an_inline_error(content, message, clinic, owner, login):
+    response = login(owner).post("/settings/import/", {"step": "check", "file": upload(content)})
+    assert response.status_code == 422
+    assert message in response.content
+    assert not Patient.objects.exists()
+
+
+def test_import_mapping_covers_unknown_headers(clinic, owner, login):
+    csv = "Given,Family,Client Mobile #\nAna,Silva,415-555-0100\n"
+    mapping = '{"Given": "first_name", "Family": "last_name", "Client Mobile #": "phone"}'
+    client = login(owner)
+    response = client.post(
+        "/settings/import/",
+        {"step": "import", "digest": digest(csv), "mapping": mapping, "file": upload(csv)},
+    )
+    assert response.status_code == 200
+    assert Patient.objects.get(clinic=clinic).phone == "+14155550100"
+    bad = client.post("/settings/import/", {"step": "check", "mapping": "{not json", "file": upload(csv)})
+    assert bad.status_code == 422 and b"Not valid JSON" in bad.content
+
+
+def test_import_oversized_file_is_refused_inline(clinic, owner, login):
+    big = b"First Name,Last Name\n" + b"x" * (20 * 1024 * 1024)
+    response = login(owner).post("/settings/import/", {"step": "check", "file": upload(big)})
+    assert response.status_code == 422
+    assert b"larger than 20 MB" in response.content
+    assert not Patient.objects.exists()
+
+
+def test_import_body_above_the_allowance_is_413_and_other_paths_keep_1_mb(owner, login):
+    client = login(owner)
+    too_big = client.post("/settings/import/", data=b"x", content_type="text/csv", CONTENT_LENGTH=22 * 1024 * 1024)
+    assert too_big.status_code == 413
+    elsewhere = client.post("/settings/tags/", data=b"x", content_type="text/plain", CONTENT_LENGTH=2 * 1024 * 1024)
+    assert elsewhere.status_code == 413
+
+
+def test_import_refuses_roles_without_edit(clinic, make_member, login):
+    client = login(make_member(clinic, Role.BILLING, email="billing@test.example"))
+    assert client.get("/settings/import/").status_code == 403
+    response = client.post("/settings/import/", {"step": "import", "digest": digest(), "file": upload()})
+    assert response.status_code == 403
+    assert not Patient.objects.exists()
+
+
+def test_tags_page_query_count_does_not_grow_with_tags(clinic, owner, login, django_assert_max_num_queries):
+    actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
+    for n in range(15):
+        services.tag_create(actor=actor, name=f"Tag {n}")
+    client = login(owner)
+    with django_assert_max_num_queries(12):
+        assert client.get("/settings/tags/").status_code == 200
