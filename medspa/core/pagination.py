@@ -14,6 +14,8 @@ from medspa.core.errors import InvalidInput
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Deeper than this, narrow the search instead; it also keeps offsets inside database integers.
+MAX_OFFSET = 100_000
 
 
 def encode_cursor(offset: int) -> str:
@@ -29,13 +31,17 @@ def decode_cursor(cursor: str | None) -> int:
         offset = json.loads(base64.urlsafe_b64decode(padded.encode()))["o"]
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise InvalidInput(fields={"cursor": "This cursor is not valid."}) from exc
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidInput(fields={"cursor": "This cursor is not valid."})
     return offset
 
 
 def page_body(items: list, *, offset: int, limit: int, has_more: bool) -> dict:
     return {"items": items, "next": encode_cursor(offset + limit) if has_more else None}
+
+
+def clamp_offset(offset: int | None) -> int:
+    return max(0, min(int(offset or 0), MAX_OFFSET))
 
 
 def clamp_limit(limit: int | None) -> int:

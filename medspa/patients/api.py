@@ -10,7 +10,7 @@ from ninja import Query, Router, Status
 
 from medspa.accounts.auth import needs
 from medspa.core.errors import NotFound
-from medspa.core.pagination import clamp_limit, decode_cursor, page_body
+from medspa.core.pagination import MAX_OFFSET, clamp_limit, decode_cursor, page_body
 from medspa.patients import selectors, services
 from medspa.patients.models import Patient
 from medspa.patients.normalize import national
@@ -77,7 +77,7 @@ def patient_list(
     tag: str = Query("", max_length=60),
     limit: int = Query(20, ge=1, le=100),
     cursor: str | None = Query(None, max_length=200),
-    offset: int | None = Query(None, ge=0, le=100000),
+    offset: int | None = Query(None, ge=0, le=MAX_OFFSET),
 ):
     start = offset if offset is not None else decode_cursor(cursor)
     limit = clamp_limit(limit)

@@ -7,6 +7,7 @@ import json
 
 from django import forms
 
+from medspa.core.pagination import MAX_OFFSET
 from medspa.patients.choices import (
     AllergySeverity,
     CommunicationKind,
@@ -214,7 +215,7 @@ class PatientFilterForm(forms.Form):
     tag = forms.ChoiceField(required=False, label="Tag")
     created_from = forms.DateField(required=False, label="Added from", widget=DATE_INPUT)
     created_to = forms.DateField(required=False, label="Added to", widget=DATE_INPUT)
-    offset = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    offset = forms.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, widget=forms.HiddenInput)
 
     def __init__(self, *args, tags=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from rapidfuzz import fuzz
 from medspa.core.actors import Actor
 from medspa.core.errors import NotFound
 from medspa.core.models import AuditEvent
+from medspa.core.pagination import clamp_offset
 from medspa.patients.models import Allergy, Communication, Patient, PatientTag, Relationship, Tag
 from medspa.patients.normalize import PREFIX_END, digits, fold, name_key, query_words
 from medspa.patients.services import CLINICAL_FIELDS
@@ -151,7 +152,7 @@ def patient_search(
     a few short index reads whatever the size of the clinic.
     """
     limit = max(1, min(int(limit), MAX_LIMIT))
-    offset = max(0, int(offset))
+    offset = clamp_offset(offset)
     plan = plan_search(q)
     base = patients_for(actor)
     if status:
@@ -274,6 +275,7 @@ def patient_timeline(*, actor: Actor, patient_id, offset: int = 0, limit: int = 
     """
     patient_get(actor=actor, patient_id=patient_id)
     limit = max(1, min(int(limit), MAX_LIMIT))
+    offset = clamp_offset(offset)
     window = offset + limit + 1
     entries: list[TimelineEntry] = []
     events = AuditEvent.objects.filter(

@@ -11,7 +11,6 @@ import uuid
 from functools import wraps
 
 from django.contrib import messages
-from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -133,7 +132,6 @@ def patients_list_view(request: HttpRequest) -> HttpResponse:
         offset=offset,
         limit=PAGE_SIZE,
     )
-    prefetch_related_objects(patients, "tags", "allergies")
     query = request.GET.copy()
     query.pop("offset", None)
     filtered = any(v for k, v in filters.items() if k != "offset")

@@ -335,3 +335,17 @@ def test_search_names_with_punctuation_spaces_and_special_letters(owner_actor, a
     }
     for q, who in cases.items():
         assert ids(q) == [str(people[who].pk)], q
+
+
+def test_out_of_range_paging_is_refused_or_clamped(owner_actor, owner, login, as_role):
+    from medspa.core.pagination import encode_cursor
+
+    patient = make_patient(owner_actor)
+    client = as_role(Role.OWNER)
+    for url in ("/api/patients", f"/api/patients/{patient.pk}/timeline", f"/api/patients/{patient.pk}/communications"):
+        response = client.get(url, {"cursor": encode_cursor(10**30)})
+        assert response.status_code == 422 and "cursor" in response.json()["fields"], url
+    assert client.get("/api/patients", {"offset": 10**30}).status_code == 422
+    web = login(owner)
+    assert web.get("/patients/", {"offset": str(10**30)}).status_code == 200
+    assert web.get(f"/patients/{patient.pk}/timeline/", {"offset": str(10**30)}).status_code == 200
