@@ -8,7 +8,13 @@ from django.db.models import QuerySet
 
 from medspa.core.actors import Actor
 from medspa.core.errors import NotFound
-from medspa.core.models import AuditEvent, Location
+from medspa.core.models import AuditEvent, Clinic, Location
+
+
+def clinic_get(*, actor: Actor) -> Clinic:
+    """A fresh copy of the actor's clinic for the settings form (the form may modify it)."""
+    actor.require("settings.manage")
+    return Clinic.objects.get(pk=actor.clinic.pk)
 
 
 def location_list(*, actor: Actor) -> QuerySet[Location]:

@@ -87,8 +87,7 @@ def _save_form(request, form, save, success: str, redirect_to: str):
 @requires("settings.manage")
 def settings_clinic_view(request: HttpRequest) -> HttpResponse:
     # The form validates a private copy; the service writes (and audits) from a locked row.
-    clinic = type(request.actor.clinic).objects.get(pk=request.actor.clinic.pk)
-    form = ClinicForm(request.POST or None, instance=clinic)
+    form = ClinicForm(request.POST or None, instance=selectors.clinic_get(actor=request.actor))
     if request.method == "POST":
         done = _save_form(
             request,
