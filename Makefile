@@ -41,6 +41,7 @@ lint: setup
 	$(BIN)/medspa check
 	$(BIN)/medspa makemigrations --check --dry-run
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/bandit -c pyproject.toml -r medspa -ll -q
 	$(BIN)/python .ci/audit-deps
 
 bench: setup
