@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.db import DatabaseError, OperationalError
+from django.db import DatabaseError, DataError, OperationalError
 from django.http import Http404, HttpRequest
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -72,6 +73,18 @@ def on_http_error(request, exc: HttpError):
 @api.exception_handler(OperationalError)
 def on_database_unavailable(request, exc):
     return _json(request, 503, "The database is temporarily unavailable. Try again shortly.", "unavailable")
+
+
+@api.exception_handler(DataError)
+def on_unstorable_value(request, exc):
+    """A value the database refuses (a NUL character, a number out of range) is bad input, not an outage."""
+    fields = {name: "Remove the NUL character." for name, value in request.GET.items() if "\x00" in value}
+    try:
+        if b"\\u0000" in request.body or b"\x00" in request.body:
+            fields.setdefault("body", "Remove the NUL character.")
+    except RawPostDataException:  # a streamed upload: no body to point at
+        pass
+    return _json(request, 422, "A value in the request cannot be stored.", "invalid", fields)
 
 
 @api.exception_handler(DatabaseError)
