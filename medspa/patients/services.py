@@ -333,19 +333,79 @@ def communication_create(
     return entry
 
 
+def _tag_values(name: str, color: str) -> tuple[str, str]:
+    """A tag's trimmed name and lower-case colour, or InvalidInput naming every bad field."""
+    name = (name or "").strip()
+    color = color or ""
+    errors = {}
+    if not name or len(name) > 40:
+        errors["name"] = "Give the tag a name of up to 40 characters."
+    if not (len(color) == 7 and color.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in color[1:])):
+        errors["color"] = "Use a hex colour like #a855f7."
+    if errors:
+        raise InvalidInput(fields=errors)
+    return name, color.lower()
+
+
+def _refuse_taken_tag_name(actor: Actor, name: str, *, other_than=None) -> None:
+    # Names are unique per clinic ignoring case ("VIP" and "vip" would read as one tag).
+    taken = Tag.objects.filter(clinic=actor.clinic, name__iexact=name)
+    if other_than is not None:
+        taken = taken.exclude(pk=other_than)
+    if taken.exists():
+        raise Conflict("A tag with this name exists.", fields={"name": "Already in use."})
+
+
 def tag_create(*, actor: Actor, name: str, color: str = "#a855f7") -> Tag:
     actor.require("patients.edit")
-    name = (name or "").strip()
-    if not name or len(name) > 40:
-        raise InvalidInput(fields={"name": "Give the tag a name of up to 40 characters."})
-    if not (len(color) == 7 and color.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in color[1:])):
-        raise InvalidInput(fields={"color": "Use a hex colour like #a855f7."})
+    name, color = _tag_values(name, color)
     with transaction.atomic():
-        if Tag.objects.filter(clinic=actor.clinic, name__iexact=name).exists():
-            raise Conflict("A tag with this name exists.", fields={"name": "Already in use."})
-        tag = Tag.objects.create(clinic=actor.clinic, name=name, color=color.lower())
+        _refuse_taken_tag_name(actor, name)
+        tag = Tag.objects.create(clinic=actor.clinic, name=name, color=color)
         audit_record(action="patient.tag_created", actor=actor, obj=tag)
     return tag
+
+
+def tag_update(*, actor: Actor, tag_id, name: str, color: str) -> Tag:
+    """Rename and/or recolour a tag. Another clinic's tag is NotFound; a name another tag of
+    the clinic has (in any case) is a Conflict on `name`; nothing is written on bad input."""
+    actor.require("patients.edit")
+    name, color = _tag_values(name, color)
+    with transaction.atomic():
+        tag = Tag.objects.select_for_update().filter(clinic=actor.clinic, pk=tag_id).first()
+        if tag is None:
+            raise NotFound()
+        _refuse_taken_tag_name(actor, name, other_than=tag.pk)
+        changes = {k: [getattr(tag, k), v] for k, v in (("name", name), ("color", color)) if getattr(tag, k) != v}
+        if not changes:
+            return tag
+        tag.name, tag.color = name, color
+        try:
+            with transaction.atomic():
+                tag.save(update_fields=["name", "color", "updated_at"])
+        except IntegrityError as exc:  # a concurrent rename or create took the name
+            raise Conflict("A tag with this name exists.", fields={"name": "Already in use."}) from exc
+        audit_record(action="patient.tag_updated", actor=actor, obj=tag, changes=changes)
+    return tag
+
+
+def tag_delete(*, actor: Actor, tag_id) -> int:
+    """Delete a tag and take it off every profile that carries it (closed profiles too).
+    Returns how many profiles lost the tag; the audit event records the name and that count."""
+    actor.require("patients.edit")
+    with transaction.atomic():
+        tag = Tag.objects.select_for_update().filter(clinic=actor.clinic, pk=tag_id).first()
+        if tag is None:
+            raise NotFound()
+        untagged, _ = PatientTag.objects.filter(clinic=actor.clinic, tag=tag).delete()
+        audit_record(
+            action="patient.tag_deleted",
+            actor=actor,
+            obj=tag,
+            changes={"name": tag.name, "color": tag.color, "patients": untagged},
+        )
+        tag.delete()
+    return untagged
 
 
 MERGEABLE_FIELDS = tuple(f for f in DEMOGRAPHIC_FIELDS + CLINICAL_FIELDS if f != "status")

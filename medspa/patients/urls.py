@@ -34,6 +34,8 @@ urlpatterns = [
         name="patient_merge",
     ),
     path("settings/tags/", settings_views.settings_tags_view, name="settings_tags"),
+    path("settings/tags/<uuid:tag_id>/", settings_views.settings_tag_edit_view, name="settings_tag_edit"),
+    path("settings/tags/<uuid:tag_id>/delete/", settings_views.settings_tag_delete_view, name="settings_tag_delete"),
     path("settings/import/", settings_views.settings_import_view, name="settings_import"),
     path(
         "patients/<uuid:patient_id>/family/remove/",

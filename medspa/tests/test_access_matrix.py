@@ -14,6 +14,7 @@ from django.test import Client
 from medspa.accounts.models import Invitation, Membership
 from medspa.core.models import AuditEvent, Location
 from medspa.core.permissions import ROLE_PERMISSIONS, Role
+from medspa.patients.models import Tag
 from medspa.tests.routes import all_routes, page_routes
 
 ROLES = [r.value for r in Role]
@@ -58,12 +59,14 @@ def targets(clinic, other_clinic, make_member, owner):
         duplicate = patient_services.patient_create(
             actor=actor, data={"first_name": "Matrix", "last_name": f"Duplicate {c.slug}"}
         )
+        tag = patient_services.tag_create(actor=actor, name=f"Matrix tag {c.slug}")
         return {
             "location_id": Location.objects.filter(clinic=c).first().pk,
             "duplicate_id": duplicate.pk,
             "membership_id": Membership.objects.get(clinic=c, user=member).pk,
             "invitation_id": invitation.pk,
             "patient_id": patient.pk,
+            "tag_id": tag.pk,
         }
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
@@ -82,6 +85,7 @@ def snapshot():
         sorted(Membership.objects.values_list("pk", "role", "is_active")),
         sorted(Invitation.objects.values_list("pk", "revoked_at", "accepted_at")),
         sorted(Location.objects.values_list("pk", "name", "updated_at")),
+        sorted(Tag.objects.values_list("pk", "name", "color")),
     )
 
 

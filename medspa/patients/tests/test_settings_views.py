@@ -175,3 +175,99 @@ def test_tags_page_query_count_does_not_grow_with_tags(clinic, owner, login, dja
     client = login(owner)
     with django_assert_max_num_queries(12):
         assert client.get("/settings/tags/").status_code == 200
+
+
+# Tag edit and delete -------------------------------------------------------------------
+
+
+@pytest.fixture
+def vip(clinic, owner):
+    actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
+    tag = services.tag_create(actor=actor, name="VIP", color="#ff0000")
+    for first in ("Ana", "Ben"):
+        services.patient_create(actor=actor, data={"first_name": first, "last_name": "Tagged", "tags": [str(tag.pk)]})
+    return tag
+
+
+def test_tags_page_links_to_edit_and_delete_each_tag(vip, owner, login):
+    content = login(owner).get("/settings/tags/").content.decode()
+    assert f'href="/settings/tags/{vip.pk}/"' in content
+    assert f'href="/settings/tags/{vip.pk}/delete/"' in content
+
+
+def test_tag_edit_page_renames_and_recolours(clinic, vip, make_member, login):
+    client = login(make_member(clinic, Role.FRONT_DESK, email="desk@test.example"))
+    page = client.get(f"/settings/tags/{vip.pk}/")
+    assert page.status_code == 200
+    assert b'value="VIP"' in page.content and b'value="#ff0000"' in page.content
+    assert b"2 patients carry this tag" in page.content
+    response = client.post(f"/settings/tags/{vip.pk}/", {"name": "Gold", "color": "#00aa00"})
+    assert response.status_code == 302 and response["Location"] == "/settings/tags/"
+    vip.refresh_from_db()
+    assert (vip.name, vip.color) == ("Gold", "#00aa00")
+    assert AuditEvent.objects.filter(action="patient.tag_updated", object_id=str(vip.pk)).exists()
+    assert "Tag “Gold” saved." in client.get("/settings/tags/").content.decode()
+
+
+def test_tag_edit_taken_name_is_an_inline_error_and_writes_nothing(clinic, vip, owner, login):
+    services.tag_create(actor=Actor.staff(user=owner, clinic=clinic, role=Role.OWNER), name="Regular")
+    response = login(owner).post(f"/settings/tags/{vip.pk}/", {"name": "regular", "color": "#00aa00"})
+    assert response.status_code == 422
+    assert b"Already in use." in response.content and b'value="regular"' in response.content
+    vip.refresh_from_db()
+    assert (vip.name, vip.color) == ("VIP", "#ff0000")
+    assert not AuditEvent.objects.filter(action="patient.tag_updated").exists()
+
+
+def test_tag_edit_bad_colour_is_an_inline_error(vip, owner, login):
+    response = login(owner).post(f"/settings/tags/{vip.pk}/", {"name": "Gold", "color": "red"})
+    assert response.status_code == 422
+    assert b"Use a hex colour like #a855f7." in response.content
+    vip.refresh_from_db()
+    assert vip.name == "VIP"
+
+
+def test_tag_delete_confirm_says_how_many_patients_carry_it(vip, owner, login):
+    page = login(owner).get(f"/settings/tags/{vip.pk}/delete/")
+    assert page.status_code == 200
+    assert b'data-tag-count="2"' in page.content and b"2 patients</strong> carry this tag" in page.content
+    assert Tag.objects.filter(pk=vip.pk).exists()
+
+
+def test_tag_delete_removes_it_from_patients(clinic, vip, owner, login):
+    client = login(owner)
+    response = client.post(f"/settings/tags/{vip.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == "/settings/tags/"
+    assert not Tag.objects.filter(pk=vip.pk).exists()
+    assert Patient.objects.filter(clinic=clinic, last_name="Tagged").count() == 2
+    assert not Patient.objects.filter(tags__isnull=False).exists()
+    assert AuditEvent.objects.get(action="patient.tag_deleted").changes["patients"] == 2
+    assert "taken off 2 patients" in client.get("/settings/tags/").content.decode()
+
+
+def test_tag_pages_of_another_clinic_look_missing(vip, other_clinic, make_member, login):
+    client = login(make_member(other_clinic, Role.OWNER, email="boss@other.example"))
+    for url in (f"/settings/tags/{vip.pk}/", f"/settings/tags/{vip.pk}/delete/"):
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"name": "Hijacked", "color": "#000000"}).status_code == 404
+    vip.refresh_from_db()
+    assert vip.name == "VIP" and vip.patients.count() == 2
+    assert not AuditEvent.objects.filter(action__in=["patient.tag_updated", "patient.tag_deleted"]).exists()
+
+
+def test_tag_pages_refuse_roles_without_edit(clinic, vip, make_member, login):
+    client = login(make_member(clinic, Role.READ_ONLY, email="ro@test.example"))
+    for url in (f"/settings/tags/{vip.pk}/", f"/settings/tags/{vip.pk}/delete/"):
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"name": "Sneaky", "color": "#000000"}).status_code == 403
+    vip.refresh_from_db()
+    assert vip.name == "VIP" and vip.patients.count() == 2
+
+
+def test_tag_names_are_escaped_on_the_tag_pages(clinic, owner, login):
+    actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
+    tag = services.tag_create(actor=actor, name="<script>x</script>", color="#ff0000")
+    client = login(owner)
+    for url in ("/settings/tags/", f"/settings/tags/{tag.pk}/", f"/settings/tags/{tag.pk}/delete/"):
+        content = client.get(url).content
+        assert b"<script>x</script>" not in content and b"&lt;script&gt;x&lt;/script&gt;" in content
