@@ -1,5 +1,6 @@
 """The merge wizard: pick a duplicate, choose which value of each differing field survives,
 confirm. The profile the wizard starts from is the survivor; the duplicate is folded into it.
+The compare step can swap the two ("keep the other profile instead"), keeping the values ticked.
 
 Thin like views.py: `services.patient_merge` checks everything again (permission, clinic,
 self-merge, already merged, clinical fields).
@@ -22,6 +23,7 @@ from medspa.patients.views import MergedRedirect, _follow_merges, _load, _only
 
 PICK_LIMIT = 10
 CHOICES = ("survivor", "duplicate")
+SWAPPED = {"survivor": "duplicate", "duplicate": "survivor"}
 
 
 def _display(patient: Patient, name: str) -> str:
@@ -101,7 +103,8 @@ def patient_merge_pick_view(request: HttpRequest, patient_id) -> HttpResponse:
 @requires("patients.merge")
 def patient_merge_view(request: HttpRequest, patient_id, duplicate_id) -> HttpResponse:
     """Step 2 (GET): the differing fields side by side with a choice each, and what moves.
-    Step 3 (POST): the preview of the merged profile. POST with step=confirm: merge."""
+    Step 3 (POST): the preview of the merged profile. POST with step=confirm: merge.
+    POST with step=swap comes from the compare form of the reversed pair: step 2 again."""
     actor = request.actor
     try:
         survivor = _load(request, patient_id)
@@ -129,6 +132,12 @@ def patient_merge_view(request: HttpRequest, patient_id, duplicate_id) -> HttpRe
     if request.method != "POST":
         return render_page(request, "patients/merge/compare.html", context)
     picked = _choices(request, rows)
+    if request.POST.get("step") == "swap":
+        # The compare form of the reversed pair was posted here: its "survivor" is this page's
+        # duplicate, so each choice flips and the same values stay ticked.
+        for row in rows:
+            row["choice"] = SWAPPED[picked[row["name"]]]
+        return render_page(request, "patients/merge/compare.html", context | {"swapped": True})
     if request.POST.get("step") != "confirm":
         for row in rows:
             row["choice"] = picked[row["name"]]

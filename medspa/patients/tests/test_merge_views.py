@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from medspa.core.actors import Actor
@@ -176,3 +178,73 @@ def test_wizard_of_a_merged_away_profile_continues_from_its_survivor(clinic, sur
     client = login(owner)
     assert client.get(merge_url(survivor))["Location"] == merge_url(third)
     assert client.get(merge_url(survivor, duplicate))["Location"] == merge_url(third, duplicate)
+
+
+# Swap survivor ------------------------------------------------------------------------
+
+
+def checked(content: str, field: str) -> str:
+    """Which radio of `field_<field>` is ticked on the compare page."""
+    found = re.findall(rf'name="field_{field}" value="(\w+)"( checked)?>', content)
+    assert len(found) == 2, found
+    return next(value for value, tick in found if tick)
+
+
+def test_compare_offers_keeping_the_other_profile_instead(survivor, duplicate, owner, login):
+    content = login(owner).get(merge_url(survivor, duplicate)).content.decode()
+    swap = re.search(r'<button type="submit" name="step" value="swap" formaction="([^"]+)"[^>]*>', content)
+    assert swap and swap.group(1) == merge_url(duplicate, survivor)
+    assert "Keep the other profile instead" in content
+    # "Review merge" comes first in the form, so Enter still reviews rather than swaps.
+    assert content.index('value="preview"') < content.index('value="swap"')
+
+
+def test_swap_reverses_the_pair_and_keeps_the_ticked_values(survivor, duplicate, owner, login):
+    client = login(owner)
+    # Ticked on survivor's page: the duplicate's email, the survivor's first name and history.
+    choices = {"field_email": "duplicate", "field_first_name": "survivor", "field_medical_history": "survivor"}
+    page = client.post(merge_url(duplicate, survivor), {**choices, "step": "swap"})
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert f"Merge {survivor.display_name} into {duplicate.display_name}" in content
+    assert "The values you had ticked are still ticked." in content
+    # Now the duplicate is kept: its own email, and the other profile's first name and history.
+    assert checked(content, "email") == "survivor"
+    assert checked(content, "first_name") == "duplicate"
+    assert checked(content, "medical_history") == "duplicate"
+    swap_back = re.search(r'value="swap" formaction="([^"]+)"', content)
+    assert swap_back.group(1) == merge_url(survivor, duplicate)
+    assert Patient.objects.filter(pk__in=[survivor.pk, duplicate.pk]).count() == 2
+    assert not AuditEvent.objects.filter(action="patient.merged").exists()
+
+
+def test_swap_without_choices_keeps_the_values_that_were_the_default(survivor, duplicate, owner, login):
+    content = login(owner).post(merge_url(duplicate, survivor), {"step": "swap"}).content.decode()
+    assert checked(content, "email") == "duplicate" and checked(content, "first_name") == "duplicate"
+
+
+def test_swapped_merge_keeps_the_other_profile_with_the_ticked_values(clinic, survivor, duplicate, owner, login):
+    client = login(owner)
+    swapped = {"field_email": "survivor", "field_first_name": "duplicate", "field_medical_history": "duplicate"}
+    done = client.post(merge_url(duplicate, survivor), {**swapped, "step": "confirm"})
+    assert done.status_code == 302 and done["Location"] == f"/patients/{duplicate.pk}/"
+    duplicate.refresh_from_db()
+    assert (duplicate.first_name, duplicate.email) == ("Jennifer", "jennifer.okafor@example.com")
+    assert duplicate.medical_history == "Keloid scarring since 2019"
+    assert Patient.all_objects.get(pk=survivor.pk).merged_into_id == duplicate.pk
+    assert Communication.objects.filter(patient=duplicate).count() == 1
+
+
+def test_swap_of_another_clinics_profile_is_not_found(other_clinic, survivor, owner, make_member, login):
+    boss = make_member(other_clinic, Role.OWNER, email="boss@other.example")
+    outsider = services.patient_create(
+        actor=actor_for(other_clinic, boss), data={"first_name": "Outside", "last_name": "Person"}
+    )
+    client = login(owner)
+    assert client.post(merge_url(outsider, survivor), {"step": "swap"}).status_code == 404
+    assert client.post(merge_url(survivor, outsider), {"step": "swap"}).status_code == 404
+
+
+def test_swap_needs_the_merge_permission(clinic, survivor, duplicate, make_member, login):
+    client = login(make_member(clinic, Role.FRONT_DESK, email="desk@test.example"))
+    assert client.post(merge_url(duplicate, survivor), {"step": "swap"}).status_code == 403
