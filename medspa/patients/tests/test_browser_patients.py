@@ -59,3 +59,52 @@ def test_search_keyboard_modal_tabs_and_quick_edit(page, clinic, make_member):  
     page.wait_for_url("**/patients/*/?created=1")
     assert "Dee Alvarez" in page.locator("h1").inner_text()
     assert page.csp_violations == []
+
+
+def test_find_a_demo_patient_by_phone_fragment_and_log_a_communication(page, clinic, make_member):  # noqa: F811
+    from medspa.patients import demo
+    from medspa.patients.models import Communication, Patient
+
+    make_member(clinic, Role.OWNER, email="boss@test.example")
+    demo.seed({"clinics": [clinic]})
+    zoe = Patient.objects.get(clinic=clinic, first_name="Zoë", last_name="Müller")
+    fragment = zoe.phone[-4:]  # the last four digits, as a caller reads them out
+    sharing = Patient.objects.filter(clinic=clinic, phone_last4=fragment).count()
+    assert sharing >= 1 and Patient.objects.filter(clinic=clinic).count() == demo.PATIENTS_PER_CLINIC
+
+    sign_in(page, "boss@test.example")
+    page.goto("/patients/")
+    search = page.get_by_label("Search patients")
+    search.fill(fragment)
+    results = page.locator("[data-result]")
+    expect(results).to_have_count(sharing)
+    expect(results.filter(has_text="Zoë Müller")).to_have_count(1)
+    # Down the list with the keyboard until Zoë's row is the selected one, then Enter.
+    for _ in range(sharing):
+        search.press("ArrowDown")
+        if "Zoë Müller" in page.locator('[data-result][aria-selected="true"]').inner_text():
+            break
+    search.press("Enter")
+    page.wait_for_url(f"**/patients/{zoe.pk}/")
+    expect(page.locator("h1")).to_contain_text("Zoë Müller")
+
+    page.get_by_role("navigation", name="Patient profile").get_by_role("link", name="Communications").click()
+    page.wait_for_url(f"**/patients/{zoe.pk}/communications/")
+    body = "Texted to ask whether her filler touch-up can move to Tuesday <b>4pm</b>."
+    page.get_by_label("Kind").select_option("sms")  # not the defaults (call, outbound)
+    page.get_by_label("Direction").select_option("inbound")
+    page.get_by_label("What happened").fill(body)
+    page.get_by_role("button", name="Log it").click()
+    entries = page.locator("#patient-tabs li")
+    expect(entries.filter(has_text=body)).to_have_count(1)
+    expect(entries.filter(has_text=body)).to_contain_text("SMS")
+    expect(entries.filter(has_text=body)).to_contain_text("Inbound")
+    page.screenshot(path="/tmp/shot-communications.png", full_page=True)
+
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#patient-tabs li").filter(has_text=body)).to_have_count(1)
+    entry = Communication.objects.get(patient=zoe, body=body)
+    assert (entry.kind, entry.direction) == ("sms", "inbound")
+    assert page.locator("#patient-tabs b").count() == 0  # the body is text, not markup
+    assert page.csp_violations == []
