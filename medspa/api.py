@@ -11,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from medspa.accounts.api import router as accounts_router
 from medspa.accounts.auth import BearerTokenAuth, StaffSessionAuth
+from medspa.catalog.api import router as catalog_router
 from medspa.core.errors import DomainError, PermissionDenied, error_body
 from medspa.core.middleware import record_denial
 from medspa.patients.api import router as patients_router
@@ -94,6 +95,7 @@ def on_database_error(request, exc):
 
 api.add_router("/", accounts_router)
 api.add_router("/", patients_router)
+api.add_router("/", catalog_router)
 
 
 DOCS_ROUTES = ("api-root", "openapi-view", "openapi-json")

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "medspa.core",
     "medspa.accounts",
+    "medspa.catalog",  # before the apps whose demo data books its services
     "medspa.patients",
 ]
 

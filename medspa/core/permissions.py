@@ -30,7 +30,10 @@ PERMISSIONS: dict[str, str] = {
     "scheduling.view_own": "See one's own calendar",
     "scheduling.book": "Book, move and cancel any appointment",
     "scheduling.book_own": "Book, move and cancel one's own appointments",
-    "scheduling.manage": "Edit provider schedules, rooms and the service catalog",
+    "scheduling.manage": "Edit provider schedules",
+    # Service catalog
+    "catalog.view": "See the service menu, rooms, equipment and tax rates",
+    "catalog.manage": "Edit services, categories, rooms, equipment and tax rates",
     # Charting
     "charting.view": "Read charts",
     "charting.edit": "Create and edit one's own draft charts",
@@ -79,6 +82,7 @@ _CLINICAL_WORK = {
     "patients.view_clinical",
     "scheduling.view_own",
     "scheduling.book_own",
+    "catalog.view",
     "charting.view",
     "charting.edit",
     "charting.sign",
@@ -108,6 +112,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "patients.edit",
             "scheduling.view",
             "scheduling.book",
+            "catalog.view",
             "consents.view",
             "consents.send",
             "billing.view",
@@ -125,6 +130,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "patients.view",
             "scheduling.view",
+            "catalog.view",
             "billing.view",
             "billing.invoice",
             "billing.payment",
@@ -143,6 +149,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "patients.view",
             "patients.view_clinical",
             "scheduling.view",
+            "catalog.view",
             "charting.view",
             "charting.sign_md",
             "photos.view",
@@ -150,7 +157,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "reports.operational",
         }
     ),
-    Role.READ_ONLY: frozenset({"patients.view", "scheduling.view", "reports.operational"}),
+    Role.READ_ONLY: frozenset({"patients.view", "scheduling.view", "catalog.view", "reports.operational"}),
 }
 
 
