@@ -15,6 +15,7 @@ from medspa.accounts.models import Invitation, Membership
 from medspa.core.models import AuditEvent, Location
 from medspa.core.permissions import ROLE_PERMISSIONS, Role
 from medspa.patients.models import Tag
+from medspa.tests.field_limits import CLINICAL_CANARIES, assert_clean
 from medspa.tests.routes import all_routes, page_routes
 
 ROLES = [r.value for r in Role]
@@ -54,7 +55,13 @@ def targets(clinic, other_clinic, make_member, owner):
         member = make_member(c, Role.FRONT_DESK, email=f"target-{c.slug}@test.example")
         invitation = services.invitation_create(actor=actor, email=f"invitee-{c.slug}@test.example", role=Role.PROVIDER)
         patient = patient_services.patient_create(
-            actor=actor, data={"first_name": "Matrix", "last_name": f"Patient {c.slug}", "medical_alerts": ["Latex"]}
+            actor=actor,
+            data={
+                "first_name": "Matrix",
+                "last_name": f"Patient {c.slug}",
+                "medical_alerts": ["Latex"],
+                **CLINICAL_CANARIES,
+            },
         )
         duplicate = patient_services.patient_create(
             actor=actor, data={"first_name": "Matrix", "last_name": f"Duplicate {c.slug}"}
@@ -104,6 +111,8 @@ def test_permission_matrix(route, role, clinic, make_member, targets, login):
     denials_before = AuditEvent.objects.filter(action="permission.denied").count()
     get = client.get(url)
     post = client.post(url, {})
+    assert_clean(role, get, route.name)  # AUTHZ-4: no field the role may not see
+    assert_clean(role, post, route.name)
     if allowed(role, route):
         assert get.status_code in (200, 405), (route.name, role, get.status_code)
         assert post.status_code != 403
@@ -124,6 +133,8 @@ def test_other_clinic_objects_look_missing(route, role, clinic, other_clinic, ma
     other_events = AuditEvent.objects.filter(clinic=other_clinic).count()
     get = client.get(url)
     post = client.post(url, {"role": Role.OWNER, "name": "Hijacked", "timezone": "UTC"})
+    assert_clean(role, get, route.name)
+    assert_clean(role, post, route.name)
     if allowed(role, route):
         assert get.status_code in (404, 405) and post.status_code == 404, (get.status_code, post.status_code)
     else:
@@ -146,3 +157,4 @@ def test_authenticated_routes_open_to_every_role(route, role, clinic, make_membe
     client = login(make_member(clinic, role, email=f"actor-{role}@test.example"))
     response = client.get(route_url(route, targets["own"]))
     assert response.status_code in (200, 302, 405)
+    assert_clean(role, response, route.name)

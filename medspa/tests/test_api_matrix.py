@@ -18,6 +18,7 @@ from medspa.core.models import AuditEvent
 from medspa.core.permissions import ROLE_PERMISSIONS, Role
 from medspa.patients import services as patient_services
 from medspa.patients.models import Communication, Patient, Relationship
+from medspa.tests.field_limits import CLINICAL_CANARIES, assert_clean
 
 ROLES = [r.value for r in Role]
 PUBLIC_OPERATIONS = {("post", "/api/auth/token")}
@@ -61,7 +62,7 @@ def world(clinic, other_clinic, owner, other_clinic_owner):
     return {
         "own": {
             "patient_id": patient_services.patient_create(
-                actor=mine, data={"first_name": "Own", "last_name": "One"}
+                actor=mine, data={"first_name": "Own", "last_name": "One", **CLINICAL_CANARIES}
             ).pk,
             "other_patient_id": patient_services.patient_create(
                 actor=mine, data={"first_name": "Own", "last_name": "Two"}
@@ -106,6 +107,7 @@ def test_api_permission_matrix(method, path, permissions, role, clinic, make_mem
     before = snapshot()
     denials = AuditEvent.objects.filter(action="permission.denied").count()
     response = call(client, method, path, world["own"])
+    assert_clean(role, response, f"{method} {path}")  # AUTHZ-4: no field the role may not see
     if any(p in ROLE_PERMISSIONS[role] for p in permissions):
         assert response.status_code < 400, (method, path, role, response.content[:300])
     else:
@@ -127,6 +129,7 @@ def test_api_other_clinic_ids_look_missing(
     client = api_client(api_token(make_member(clinic, role, email=f"matrix-{role}@test.example"), clinic))
     before = snapshot()
     response = call(client, method, path, world["other"])
+    assert_clean(role, response, f"{method} {path}")
     expected = 404 if any(p in ROLE_PERMISSIONS[role] for p in permissions) else 403
     assert response.status_code == expected, (method, path, role, response.status_code)
     assert snapshot() == before
