@@ -349,6 +349,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # PRIV-5: even with LOG_LEVEL=DEBUG these stay quiet: the template engine's DEBUG records
+        # dump the whole template context (patients) and the SQL log carries query parameters.
+        "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         "huey": {"level": "INFO"},

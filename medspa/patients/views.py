@@ -112,14 +112,28 @@ def _tags(actor):
 # List ---------------------------------------------------------------------------------
 
 
+# Filters a list URL may carry. The search text never does: it holds names, phone numbers
+# and dates of birth, and URLs end up in history, proxies and logs (PRIV-5), so it is POSTed.
+URL_FILTERS = ("status", "tag", "created_from", "created_to")
+
+
 @requires("patients.view")
 def patients_list_view(request: HttpRequest) -> HttpResponse:
-    """Search-as-you-type list with filters; "Load more" pages by offset."""
-    if refused := _only(request, "GET", "HEAD"):
+    """Search-as-you-type list with filters; "Load more" pages by offset.
+
+    GET opens the list with the URL filters; the search form and "Load more" POST (the
+    search text in the body). htmx gets the results partial and the URL of the filters."""
+    if refused := _only(request, "GET", "HEAD", "POST"):
         return refused
     actor = request.actor
     tags = _tags(actor)
-    form = PatientFilterForm(request.GET or None, tags=tags)
+    if request.method == "POST":
+        data = request.POST
+    else:
+        data = QueryDict(mutable=True)
+        for name in (*URL_FILTERS, "offset"):
+            data.setlist(name, request.GET.getlist(name))
+    form = PatientFilterForm(data or None, tags=tags)
     filters = form.cleaned_data if form.is_valid() else {}
     offset = filters.get("offset") or 0
     patients, has_more = selectors.patient_search(
@@ -132,8 +146,7 @@ def patients_list_view(request: HttpRequest) -> HttpResponse:
         offset=offset,
         limit=PAGE_SIZE,
     )
-    query = request.GET.copy()
-    query.pop("offset", None)
+    carry = [(name, data[name]) for name in ("q", *URL_FILTERS) if filters.get(name)]
     filtered = any(v for k, v in filters.items() if k != "offset")
     context = {
         "form": form,
@@ -141,12 +154,19 @@ def patients_list_view(request: HttpRequest) -> HttpResponse:
         "has_more": has_more,
         "next_offset": offset + PAGE_SIZE,
         "offset": offset,
-        "query": query.urlencode(),
+        "carry": carry,
         "filtered": filtered,
         "can_edit": actor.can("patients.edit"),
     }
     partial = "patients/partials/patient_rows.html" if offset else "patients/partials/patient_results.html"
-    return render_page(request, "patients/list.html", context, partial=partial)
+    response = render_page(request, "patients/list.html", context, partial=partial)
+    if request.method == "POST" and getattr(request, "htmx", None) and not offset:
+        query = QueryDict(mutable=True)
+        for name, value in carry:
+            if name in URL_FILTERS:
+                query[name] = value
+        response["HX-Push-Url"] = reverse("patients_list") + (f"?{query.urlencode()}" if query else "")
+    return response
 
 
 # Create and edit ----------------------------------------------------------------------

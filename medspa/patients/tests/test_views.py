@@ -68,21 +68,24 @@ def test_sidebar_patients_section_opens_the_list(owner, login):
 def test_list_finds_by_name_and_phone_fragment(clinic, owner, login, patient):
     PatientFactory(clinic=clinic, first_name="Zed", last_name="Other", phone="+12125550100")
     client = login(owner)
-    by_name = client.get("/patients/", {"q": "okaf"})
+    by_name = client.post("/patients/", {"q": "okaf"})
     assert "Jen Okafor" in by_name.content.decode() and "Zed Other" not in by_name.content.decode()
-    by_phone = client.get("/patients/", {"q": "(415) 555-01"})
+    by_phone = client.post("/patients/", {"q": "(415) 555-01"})
     assert "Jen Okafor" in by_phone.content.decode() and "Zed Other" not in by_phone.content.decode()
     # The htmx request gets only the results partial, with the phone in national format.
-    partial = client.get("/patients/", {"q": "0134"}, headers={"HX-Request": "true"})
+    partial = client.post("/patients/", {"q": "0134", "status": "active"}, headers={"HX-Request": "true"})
     html = partial.content.decode()
     assert "<html" not in html and "(415) 555-0134" in html
+    # PRIV-5: the pushed URL keeps the filters but never the search text; a GET ignores ?q=.
+    assert partial["HX-Push-Url"] == "/patients/?status=active"
+    assert "Zed Other" in client.get("/patients/", {"q": "okaf"}).content.decode()
 
 
 def test_list_empty_states(clinic, owner, login):
     client = login(owner)
     assert "No patients yet" in client.get("/patients/").content.decode()
     PatientFactory(clinic=clinic, first_name="Ann", last_name="Lee")
-    assert "No matching patients" in client.get("/patients/", {"q": "zzzz"}).content.decode()
+    assert "No matching patients" in client.post("/patients/", {"q": "zzzz"}).content.decode()
 
 
 def test_list_filters_by_status_and_tag(clinic, owner, login):
@@ -105,6 +108,11 @@ def test_list_load_more_pages_by_offset(clinic, owner, login):
     assert "Load more" in first and "Person24" in first and "Person25" not in first
     more = client.get("/patients/", {"offset": 25}, headers={"HX-Request": "true"}).content.decode()
     assert "Person25" in more and "Person29" in more and "Person00" not in more and "Load more" not in more
+    # "Load more" of a search re-sends the search text in the POST body, not in a URL.
+    searched = client.post("/patients/", {"q": "page"}, headers={"HX-Request": "true"}).content.decode()
+    assert 'name="q" value="page"' in searched and "?q=" not in searched and "offset=" not in searched
+    more = client.post("/patients/", {"q": "page", "offset": 25}, headers={"HX-Request": "true"}).content.decode()
+    assert "Person25" in more and "Person00" not in more
 
 
 def test_list_query_budget(clinic, owner, login, django_assert_max_num_queries):
