@@ -56,6 +56,57 @@
     }
   });
 
+  // htmx: any other failed request (a 413 from the body-size guard, a 403 or 404 page, a
+  // 5xx, no network) is not swapped, so say what happened in a toast. A poller failing
+  // every second shows the same message once, not once per attempt.
+  var REQUEST_ERRORS = {
+    400: "The request was not accepted. Reload the page and try again.",
+    401: "Your session has ended. Sign in again to continue.",
+    403: "You do not have permission to do this.",
+    404: "This item no longer exists, or you cannot see it.",
+    405: "This action is not available here.",
+    409: "Someone else changed this first. Reload the page and try again.",
+    413: "The file is too large to upload. Split it into smaller files and try again.",
+    422: "Some fields are not valid. Check the form and try again.",
+    429: "Too many requests. Wait a moment and try again.",
+  };
+  var SERVER_ERROR = "The server had a problem. Try again in a moment; if it keeps happening, contact support.";
+  var NETWORK_ERROR = "Could not reach the server. Check your connection and try again.";
+  var lastRequestError = { message: "", at: 0 };
+
+  function requestErrorMessage(status) {
+    if (REQUEST_ERRORS[status]) {
+      return REQUEST_ERRORS[status];
+    }
+    if (status >= 500) {
+      return SERVER_ERROR;
+    }
+    if (!status) {
+      return NETWORK_ERROR;
+    }
+    return "The request failed (error " + status + "). Try again.";
+  }
+
+  function toastRequestError(message) {
+    var now = Date.now();
+    if (message === lastRequestError.message && now - lastRequestError.at < 15000) {
+      return;
+    }
+    lastRequestError = { message: message, at: now };
+    window.dispatchEvent(new CustomEvent("toast", { detail: { level: "error", message: message } }));
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    toastRequestError(requestErrorMessage(xhr ? xhr.status : 0));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toastRequestError(NETWORK_ERROR);
+  });
+  document.addEventListener("htmx:timeout", function () {
+    toastRequestError(NETWORK_ERROR);
+  });
+
   // Live events: one WebSocket per tab; each message becomes a `live:<event>` DOM event
   // on <body>, so a fragment can refresh itself with hx-trigger="live:foo from:body".
   function startLiveEvents() {

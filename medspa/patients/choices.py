@@ -68,3 +68,17 @@ class Direction(models.TextChoices):
     INBOUND = "inbound", "Inbound"
     OUTBOUND = "outbound", "Outbound"
     INTERNAL = "internal", "Internal"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to check"
+    RUNNING = "running", "Checking"
+    DRY_RUN_DONE = "dry_run_done", "Checked"
+    IMPORTING = "importing", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportMode(models.TextChoices):
+    CHECK = "check", "Check (writes nothing)"
+    COMMIT = "commit", "Import"

@@ -8,6 +8,8 @@ from medspa.patients.choices import (
     AllergySeverity,
     CommunicationKind,
     Direction,
+    ImportMode,
+    ImportStatus,
     PatientStatus,
     ProfileType,
     RelationshipKind,
@@ -186,3 +188,52 @@ class Communication(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+class PatientImport(TenantModel):
+    """One CSV import: checked first (a dry run), then committed from the same stored file.
+
+    `payload` is the uploaded file encrypted with a key derived from MEDSPA_FILE_KEY; it is
+    kept only between the check and the import and cleared when the job ends, fails or
+    goes stale. `report` holds the counts and the first problem rows (errors, duplicates).
+    """
+
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    mode = models.CharField(max_length=8, choices=ImportMode.choices, default=ImportMode.CHECK)
+    source_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    mapping = models.JSONField(default=dict, blank=True)
+    payload = models.BinaryField(null=True, blank=True, editable=False)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0, help_text="Rows that already exist.")
+    error_count = models.PositiveIntegerField(default=0)
+    new_count = models.PositiveIntegerField(default=0, help_text="Rows the check found new.")
+    report = models.JSONField(default=dict, blank=True)
+    failure = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    committed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["clinic", "-created_at"], name="patientimport_recent"),
+            models.Index(fields=["status", "updated_at"], name="patientimport_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_name or 'import'} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.IMPORTING)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.processed_rows / self.total_rows)) if self.total_rows else 0

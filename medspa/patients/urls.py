@@ -1,6 +1,6 @@
 from django.urls import path
 
-from medspa.patients import merge_views, settings_views, views
+from medspa.patients import import_views, merge_views, settings_views, views
 
 urlpatterns = [
     path("patients/", views.patients_list_view, name="patients_list"),
@@ -36,7 +36,8 @@ urlpatterns = [
     path("settings/tags/", settings_views.settings_tags_view, name="settings_tags"),
     path("settings/tags/<uuid:tag_id>/", settings_views.settings_tag_edit_view, name="settings_tag_edit"),
     path("settings/tags/<uuid:tag_id>/delete/", settings_views.settings_tag_delete_view, name="settings_tag_delete"),
-    path("settings/import/", settings_views.settings_import_view, name="settings_import"),
+    path("settings/import/", import_views.settings_import_view, name="settings_import"),
+    path("settings/import/<uuid:import_id>/", import_views.settings_import_job_view, name="settings_import_job"),
     path(
         "patients/<uuid:patient_id>/family/remove/",
         views.patient_relationship_delete_view,

@@ -48,6 +48,7 @@ def targets(clinic, other_clinic, make_member, owner):
     """One object per URL parameter, in the acting clinic and in the other clinic."""
     from medspa.accounts import services
     from medspa.core.actors import Actor
+    from medspa.patients import importing
     from medspa.patients import services as patient_services
 
     def build(c, inviter):
@@ -67,7 +68,11 @@ def targets(clinic, other_clinic, make_member, owner):
             actor=actor, data={"first_name": "Matrix", "last_name": f"Duplicate {c.slug}"}
         )
         tag = patient_services.tag_create(actor=actor, name=f"Matrix tag {c.slug}")
+        checked = importing.import_job_start(
+            actor=actor, content=b"First Name,Last Name\nMatrix,Import\n", source_name="matrix.csv", mapping={}
+        )
         return {
+            "import_id": checked.pk,
             "location_id": Location.objects.filter(clinic=c).first().pk,
             "duplicate_id": duplicate.pk,
             "membership_id": Membership.objects.get(clinic=c, user=member).pk,

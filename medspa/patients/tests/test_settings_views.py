@@ -201,6 +201,7 @@ def test_tag_edit_page_renames_and_recolours(clinic, vip, make_member, login):
     assert page.status_code == 200
     assert b'value="VIP"' in page.content and b'value="#ff0000"' in page.content
     assert b"2 patients carry this tag" in page.content
+    assert page.content.count(b'name="name"') == 1  # one form, not a second one inside a button
     response = client.post(f"/settings/tags/{vip.pk}/", {"name": "Gold", "color": "#00aa00"})
     assert response.status_code == 302 and response["Location"] == "/settings/tags/"
     vip.refresh_from_db()
