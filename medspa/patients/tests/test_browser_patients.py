@@ -109,3 +109,49 @@ def test_find_a_demo_patient_by_phone_fragment_and_log_a_communication(page, cli
     assert (entry.kind, entry.direction) == ("sms", "inbound")
     assert page.locator("#patient-tabs b").count() == 0  # the body is text, not markup
     assert page.csp_violations == []
+
+
+def test_merge_swap_keeps_the_ticked_values(page, clinic, make_member):  # noqa: F811
+    boss = make_member(clinic, Role.OWNER, email="boss@test.example")
+    actor = Actor.staff(user=boss, clinic=clinic, role=Role.OWNER)
+    first = services.patient_create(
+        actor=actor, data={"first_name": "Jennifer", "last_name": "Okafor", "email": "jen@example.com"}
+    )
+    second = services.patient_create(
+        actor=actor, data={"first_name": "Jen", "last_name": "Okafor", "email": "jennifer.okafor@example.com"}
+    )
+    sign_in(page, "boss@test.example")
+    page.goto(f"/patients/{first.pk}/merge/{second.pk}/")
+    page.get_by_label("jennifer.okafor@example.com").check()
+    page.get_by_role("button", name="Keep the other profile instead").click()
+    page.wait_for_url(f"**/patients/{second.pk}/merge/{first.pk}/")
+    expect(page.locator("h1")).to_have_text("Merge Jennifer Okafor into Jen Okafor")
+    expect(page.get_by_label("jennifer.okafor@example.com")).to_be_checked()
+    expect(page.get_by_label("Jennifer", exact=True)).to_be_checked()
+    page.screenshot(path="/tmp/shot-merge-swap.png", full_page=True)
+    page.get_by_role("button", name="Review merge").click()
+    page.get_by_role("button", name="Merge profiles").click()
+    page.wait_for_url(f"**/patients/{second.pk}/")
+    expect(page.locator("h1")).to_contain_text("Jennifer Okafor")
+    assert page.csp_violations == []
+
+
+def test_tag_rename_and_delete(page, clinic, make_member):  # noqa: F811
+    boss = make_member(clinic, Role.OWNER, email="boss@test.example")
+    actor = Actor.staff(user=boss, clinic=clinic, role=Role.OWNER)
+    vip = services.tag_create(actor=actor, name="VIP", color="#ff0000")
+    services.patient_create(actor=actor, data={"first_name": "Ana", "last_name": "Alvarez", "tags": [str(vip.pk)]})
+    sign_in(page, "boss@test.example")
+    page.goto("/settings/tags/")
+    page.get_by_role("link", name="Edit VIP").click()
+    page.get_by_label("Name").fill("Gold")
+    page.get_by_role("button", name="Save tag").click()
+    page.wait_for_url("**/settings/tags/")
+    expect(page.locator("table")).to_contain_text("Gold")
+    page.get_by_role("link", name="Delete Gold").click()
+    expect(page.get_by_role("status")).to_contain_text("1 patient carries this tag")
+    page.screenshot(path="/tmp/shot-tag-delete.png", full_page=True)
+    page.get_by_role("button", name="Delete tag").click()
+    page.wait_for_url("**/settings/tags/")
+    expect(page.get_by_text("No tags yet")).to_be_visible()
+    assert page.csp_violations == []

@@ -150,11 +150,16 @@ def test_already_merged_duplicate_is_refused(clinic, survivor, duplicate, owner,
     assert Communication.objects.filter(patient=survivor).count() == 0
 
 
-def test_another_clinics_profile_is_not_found(other_clinic, survivor, owner, make_member, login):
+@pytest.fixture
+def outsider(other_clinic, make_member):
+    """A profile of another clinic."""
     boss = make_member(other_clinic, Role.OWNER, email="boss@other.example")
-    outsider = services.patient_create(
+    return services.patient_create(
         actor=actor_for(other_clinic, boss), data={"first_name": "Outside", "last_name": "Person"}
     )
+
+
+def test_another_clinics_profile_is_not_found(outsider, survivor, owner, login):
     client = login(owner)
     assert client.get(merge_url(survivor, outsider)).status_code == 404
     assert client.post(merge_url(survivor, outsider), {"step": "confirm"}).status_code == 404
@@ -235,11 +240,7 @@ def test_swapped_merge_keeps_the_other_profile_with_the_ticked_values(clinic, su
     assert Communication.objects.filter(patient=duplicate).count() == 1
 
 
-def test_swap_of_another_clinics_profile_is_not_found(other_clinic, survivor, owner, make_member, login):
-    boss = make_member(other_clinic, Role.OWNER, email="boss@other.example")
-    outsider = services.patient_create(
-        actor=actor_for(other_clinic, boss), data={"first_name": "Outside", "last_name": "Person"}
-    )
+def test_swap_of_another_clinics_profile_is_not_found(outsider, survivor, owner, login):
     client = login(owner)
     assert client.post(merge_url(outsider, survivor), {"step": "swap"}).status_code == 404
     assert client.post(merge_url(survivor, outsider), {"step": "swap"}).status_code == 404
