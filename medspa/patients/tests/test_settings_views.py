@@ -1,8 +1,7 @@
-"""Patient settings pages: tags (list, create) and the CSV import (check, import, refusals)."""
+"""Patient settings pages: tags, and the CSV import page (size limits, refusals; the job flow is in
+test_import_job.py)."""
 
 from __future__ import annotations
-
-import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -25,10 +24,6 @@ Broken,Row,not-an-email,12,2999-01-01,
 def upload(content: str | bytes = CSV, name: str = "export.csv") -> SimpleUploadedFile:
     data = content.encode() if isinstance(content, str) else content
     return SimpleUploadedFile(name, data, content_type="text/csv")
-
-
-def digest(content: str = CSV) -> str:
-    return hashlib.sha256(content.encode()).hexdigest()
 
 
 # Tags --------------------------------------------------------------------------------
@@ -78,78 +73,7 @@ def test_import_page_explains_recognised_headers(owner, login):
     page = login(owner).get("/settings/import/")
     assert page.status_code == 200
     assert b"mobile phone" in page.content and b"date_of_birth" in page.content
-
-
-def test_import_check_writes_nothing_and_reports_problem_rows(clinic, owner, login):
-    response = login(owner).post("/settings/import/", {"step": "check", "file": upload()})
-    assert response.status_code == 200
-    content = response.content.decode()
-    assert 'data-count="new">2<' in content and 'data-count="error">1<' in content
-    assert "Import 2 patients" in content
-    assert f'name="digest" value="{digest()}"' in content
-    assert '<td class="tabular-nums">4</td>' in content and "Not an email address" in content
-    assert not Patient.objects.exists()
-    assert not AuditEvent.objects.filter(action="patient.imported").exists()
-
-
-def test_import_commits_then_rerun_imports_nothing(clinic, owner, login):
-    client = login(owner)
-    done = client.post("/settings/import/", {"step": "import", "digest": digest(), "file": upload()})
-    assert done.status_code == 200
-    assert b"Imported 2 patients." in done.content
-    assert Patient.objects.filter(clinic=clinic).count() == 2
-    assert AuditEvent.objects.filter(action="patient.imported").count() == 1
-
-    check = client.post("/settings/import/", {"step": "check", "file": upload()})
-    assert 'data-count="new">0<' in check.content.decode()
-    assert b"Likely duplicate of" in check.content
-    again = client.post("/settings/import/", {"step": "import", "digest": digest(), "file": upload()})
-    assert b"Imported 0 patients." in again.content
-    assert Patient.objects.filter(clinic=clinic).count() == 2
-
-
-def test_import_refuses_a_different_file_than_the_one_checked(clinic, owner, login):
-    response = login(owner).post("/settings/import/", {"step": "import", "digest": "0" * 64, "file": upload()})
-    assert response.status_code == 422
-    assert b"not the file that was checked" in response.content
-    assert not Patient.objects.exists()
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("", b"The submitted file is empty."),
-        (",,\n1,2,3\n", b"no header row"),
-        ("Colour,Size\nred,big\n", b"No column for first_name, last_name"),
-    ],
-)
-def test_import_bad_file_is_an_inline_error(content, message, clinic, owner, login):
-    response = login(owner).post("/settings/import/", {"step": "check", "file": upload(content)})
-    assert response.status_code == 422
-    assert message in response.content
-    assert not Patient.objects.exists()
-
-
-def test_import_mapping_covers_unknown_headers(clinic, owner, login):
-    csv = "Given,Family,Client Mobile #\nAna,Silva,415-555-0100\n"
-    mapping = '{"Given": "first_name", "Family": "last_name", "Client Mobile #": "phone"}'
-    client = login(owner)
-    response = client.post(
-        "/settings/import/",
-        {"step": "import", "digest": digest(csv), "mapping": mapping, "file": upload(csv)},
-    )
-    assert response.status_code == 200
-    assert Patient.objects.get(clinic=clinic).phone == "+14155550100"
-    bad = client.post("/settings/import/", {"step": "check", "mapping": "{not json", "file": upload(csv)})
-    assert bad.status_code == 422 and b"Not valid JSON" in bad.content
-
-
-def test_import_oversized_file_is_refused_inline(clinic, owner, login):
-    big = b"First Name,Last Name\n" + b"x" * (20 * 1024 * 1024)
-    response = login(owner).post("/settings/import/", {"step": "check", "file": upload(big)})
-    assert response.status_code == 422
-    assert b"larger than 20 MB" in response.content
-    assert not Patient.objects.exists()
+    assert b"No imports yet." in page.content
 
 
 def test_import_body_above_the_allowance_is_413_and_other_paths_keep_1_mb(owner, login):
@@ -163,7 +87,7 @@ def test_import_body_above_the_allowance_is_413_and_other_paths_keep_1_mb(owner,
 def test_import_refuses_roles_without_edit(clinic, make_member, login):
     client = login(make_member(clinic, Role.BILLING, email="billing@test.example"))
     assert client.get("/settings/import/").status_code == 403
-    response = client.post("/settings/import/", {"step": "import", "digest": digest(), "file": upload()})
+    response = client.post("/settings/import/", {"file": upload()})
     assert response.status_code == 403
     assert not Patient.objects.exists()
 
