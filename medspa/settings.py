@@ -269,9 +269,12 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 # Paths allowed a larger body than MAX_REQUEST_BODY_BYTES: the patient CSV import takes files
 # up to 20 MB (the view refuses larger files inline; the margin is for the multipart envelope).
 LARGE_BODY_PATHS = {"/settings/import/": 21 * 1024 * 1024}
+# Photo uploads (FILE-2): up to FILE_MAX_UPLOAD_BYTES, allowed on these path patterns.
+FILE_MAX_UPLOAD_BYTES = env_int("MEDSPA_FILE_MAX_BYTES", 25 * 1024 * 1024)
+LARGE_BODY_PATTERNS = {r"^/patients/[0-9a-f-]{36}/photo/$": FILE_MAX_UPLOAD_BYTES + 1024 * 1024}
 # Uploads stay in memory, never in an unencrypted temporary file: no body can exceed the
 # largest allowance above, so no upload reaches this size.
-FILE_UPLOAD_MAX_MEMORY_SIZE = max(LARGE_BODY_PATHS.values())
+FILE_UPLOAD_MAX_MEMORY_SIZE = max([*LARGE_BODY_PATHS.values(), *LARGE_BODY_PATTERNS.values()])
 
 # Security headers -------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -325,6 +328,14 @@ STORAGES = {
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
+# Private files (medspa.core.files): nothing serves MEDIA_ROOT; downloads go through
+# signed URLs that live FILE_URL_TTL_SECONDS (capped at 300). Images are decoded in a
+# separate process limited to FILE_WORKER_MEMORY_MB of address space.
+FILE_MAX_PIXELS = env_int("MEDSPA_FILE_MAX_PIXELS", 50_000_000)
+FILE_URL_TTL_SECONDS = env_int("MEDSPA_FILE_URL_TTL", 300)
+FILE_DECODE_IN_WORKER = env_bool("MEDSPA_FILE_DECODE_IN_WORKER", True)
+FILE_WORKER_MEMORY_MB = env_int("MEDSPA_FILE_WORKER_MEMORY_MB", 1024)
+FILE_WORKER_TIMEOUT_SECONDS = env_int("MEDSPA_FILE_WORKER_TIMEOUT", 30)
 
 # Email: the console backend prints messages locally; set EMAIL_URL-style vars in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

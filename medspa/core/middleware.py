@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -41,7 +42,7 @@ class RequestContextMiddleware:
 
 class BodySizeLimitMiddleware:
     """Refuse request bodies above MAX_REQUEST_BODY_BYTES (or the path's allowance in
-    LARGE_BODY_PATHS) with 413 before reading them."""
+    LARGE_BODY_PATHS / LARGE_BODY_PATTERNS) with 413 before reading them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -51,7 +52,10 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = settings.LARGE_BODY_PATHS.get(request.path_info, settings.MAX_REQUEST_BODY_BYTES)
+        limit = settings.LARGE_BODY_PATHS.get(request.path_info) or next(
+            (size for pattern, size in settings.LARGE_BODY_PATTERNS.items() if re.match(pattern, request.path_info)),
+            settings.MAX_REQUEST_BODY_BYTES,
+        )
         if length > limit:
             detail = f"The request body is larger than {limit} bytes."
             if wants_json(request):

@@ -191,3 +191,33 @@ class LiveEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} #{self.id}"
+
+
+class StoredFile(SoftDeleteModel):
+    """An uploaded file (a profile photo, later clinical photos and attachments), private.
+
+    The bytes live in the default storage under `storage_key` (a random UUID, never a
+    name from the uploader), sealed with their own AES-GCM key; `wrapped_key` is that key
+    wrapped by the MEDSPA_FILE_KEY with id `key_id` (see `medspa.core.files`). Replaced
+    files are soft-deleted, never removed, so the audit trail can still point at them.
+    """
+
+    kind = models.CharField(max_length=32)
+    storage_key = models.CharField(max_length=100, unique=True, editable=False)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=100, blank=True)
+    key_id = models.CharField(max_length=16)
+    wrapped_key = models.BinaryField(max_length=64, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["clinic", "kind", "created_at"], name="storedfile_clinic_kind"),
+            models.Index(fields=["key_id"], name="storedfile_key_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original_name or self.pk}"

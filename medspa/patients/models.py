@@ -84,6 +84,10 @@ class Patient(SoftDeleteModel):
     marketing_emails = models.BooleanField(default=False)
     marketing_sms = models.BooleanField(default=False)
     photo_marketing_consent = models.BooleanField(default=False)
+    # The profile photo (a private, encrypted StoredFile); a replaced one stays, soft-deleted.
+    photo = models.OneToOneField(
+        "core.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     last_visit_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)

@@ -12,9 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from medspa.core import files
 from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from medspa.core.models import StoredFile
 from medspa.patients.choices import INVERSE_RELATIONSHIP, CommunicationKind, Direction, PatientStatus, RelationshipKind
 from medspa.patients.models import Allergy, Communication, Patient, PatientTag, Relationship, Tag
 from medspa.patients.normalize import InvalidPhone, digits, name_key, national_digits, to_e164
@@ -452,6 +454,11 @@ def patient_merge(*, actor: Actor, survivor_id, duplicate_id, fields: dict[str, 
         moved = {}
         for (label, field), entry in merge.registered().items():
             moved[f"{label}.{field}"] = entry.mover(entry.model, field, duplicate, survivor)
+        if duplicate.photo_id and not survivor.photo_id:
+            # The survivor had no photo: it takes the duplicate's (a photo has one profile).
+            Patient.all_objects.filter(pk=duplicate.pk).update(photo=None)
+            survivor.photo_id = duplicate.photo_id
+            moved["patients.patient.photo"] = 1
         for name, value in taken.items():
             setattr(survivor, name, value)
         _search_columns(survivor)
@@ -471,3 +478,87 @@ def patient_merge(*, actor: Actor, survivor_id, duplicate_id, fields: dict[str, 
         )
     survivor.refresh_from_db()
     return survivor
+
+
+# Profile photo -------------------------------------------------------------------------
+
+PHOTO_KIND = "patient_photo"
+
+
+def patient_photo_set(*, actor: Actor, patient_id, upload) -> Patient:
+    """Set or replace the profile photo from an uploaded image.
+
+    The image is checked, re-encoded without metadata and encrypted before anything is
+    written; a bad file is InvalidInput on `photo` and changes nothing. A replaced photo
+    stays, soft-deleted, so the audit trail can still name it.
+    """
+    actor.require("patients.edit")
+    if not Patient.objects.filter(clinic=actor.clinic, pk=patient_id).exists():
+        raise NotFound()
+    # Decoding is slow and runs in a worker process: before the transaction, not inside it.
+    prepared = files.prepare_image(upload=upload, field="photo")
+    with files.blob_written(prepared), transaction.atomic():
+        patient = Patient.objects.select_for_update().filter(clinic=actor.clinic, pk=patient_id).first()
+        if patient is None:
+            raise NotFound()
+        previous = patient.photo_id
+        now = timezone.now()
+        if previous:
+            StoredFile.objects.filter(clinic=actor.clinic, pk=previous).update(deleted_at=now)
+        stored = files.stored_file_create(actor=actor, prepared=prepared, kind=PHOTO_KIND)
+        Patient.objects.filter(pk=patient.pk).update(photo=stored, updated_at=now)
+        audit_record(
+            action="patient.photo_replaced" if previous else "patient.photo_set",
+            actor=actor,
+            obj=patient,
+            patient_id=patient.pk,
+            changes={
+                "file": str(stored.pk),
+                "replaced": str(previous) if previous else None,
+                "content_type": stored.content_type,
+                "bytes": stored.size,
+                "width": stored.width,
+                "height": stored.height,
+            },
+        )
+    patient.refresh_from_db()
+    return patient
+
+
+def patient_photo_remove(*, actor: Actor, patient_id) -> Patient:
+    """Take the photo off the profile (the file is kept, soft-deleted). No photo: no change."""
+    actor.require("patients.edit")
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().filter(clinic=actor.clinic, pk=patient_id).first()
+        if patient is None:
+            raise NotFound()
+        previous = patient.photo_id
+        if previous is None:
+            return patient
+        now = timezone.now()
+        StoredFile.objects.filter(clinic=actor.clinic, pk=previous).update(deleted_at=now)
+        Patient.objects.filter(pk=patient.pk).update(photo=None, updated_at=now)
+        audit_record(
+            action="patient.photo_removed",
+            actor=actor,
+            obj=patient,
+            patient_id=patient.pk,
+            changes={"file": str(previous)},
+        )
+    patient.refresh_from_db()
+    return patient
+
+
+def patient_photo_url(*, actor: Actor, patient: Patient) -> str | None:
+    """A short-lived signed URL of the profile photo, or None without one.
+
+    For anyone who may see the profile (`patients.view`); `patient` comes from the
+    access-checked selector. Issuing the URL is audited (a read of a photo).
+    """
+    actor.require("patients.view")
+    if not patient.photo_id or patient.clinic_id != actor.clinic_id:
+        return None
+    stored = StoredFile.objects.filter(clinic=actor.clinic, pk=patient.photo_id).first()
+    if stored is None:
+        return None
+    return files.signed_url(actor=actor, stored=stored, permission="patients.view", patient_id=patient.pk)

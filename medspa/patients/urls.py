@@ -27,6 +27,8 @@ urlpatterns = [
         views.patient_relationship_create_view,
         name="patient_relationship_create",
     ),
+    path("patients/<uuid:patient_id>/photo/", views.patient_photo_view, name="patient_photo"),
+    path("patients/<uuid:patient_id>/photo/remove/", views.patient_photo_remove_view, name="patient_photo_remove"),
     path("patients/<uuid:patient_id>/merge/", merge_views.patient_merge_pick_view, name="patient_merge_pick"),
     path(
         "patients/<uuid:patient_id>/merge/<uuid:duplicate_id>/",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from functools import wraps
+from functools import cache, partial, wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect
@@ -244,6 +245,9 @@ def _profile_context(request: HttpRequest, patient, tab: str) -> dict:
     actor = request.actor
     return {
         "patient": patient,
+        # Evaluated (and audited) only when a template shows the header photo, once.
+        "photo_url": cache(partial(services.patient_photo_url, actor=actor, patient=patient)),
+        "photo_max_mb": settings.FILE_MAX_UPLOAD_BYTES // (1024 * 1024),
         "tab": tab,
         "tabs": TABS,
         "tab_template": f"patients/partials/tab_{'unavailable' if tab in UNBUILT_TABS else tab}.html",
@@ -479,3 +483,51 @@ def _contact_response(request, patient, form, *, status: int = 200, stale: bool 
     extra |= _overview_extra(request, patient)
     context = _profile_context(request, patient, "overview") | extra
     return render_page(request, "patients/detail.html", context, status=status)
+
+
+# Profile photo ------------------------------------------------------------------------
+
+PHOTO_PARTIAL = "patients/partials/photo.html"
+
+
+def _photo_response(request: HttpRequest, patient, *, error: str = "", message: str = "") -> HttpResponse:
+    """The header photo block (htmx) or, without htmx, the profile page (error) or a redirect."""
+    htmx = getattr(request, "htmx", None)
+    if not error and not htmx:
+        messages.success(request, message)
+        return redirect("patient_detail", patient_id=patient.pk)
+    status = 422 if error else 200
+    if htmx:
+        context = _profile_context(request, patient, "overview") | {"photo_error": error}
+        response = render_page(request, PHOTO_PARTIAL, context, status=status)
+        return _hx_trigger(response, "success", message) if message else response
+    extra = _overview_extra(request, patient) | {"photo_error": error}
+    return _render_tab(request, patient, "overview", extra, status=status)
+
+
+@requires("patients.edit")
+def patient_photo_view(request: HttpRequest, patient_id) -> HttpResponse:
+    """POST an image (`photo`) to set or replace the profile photo; errors show inline."""
+    patient = _load(request, patient_id)
+    if refused := _only(request, "POST"):
+        return refused
+    replacing = bool(patient.photo_id)
+    try:
+        upload = request.FILES.get("photo")
+        patient = services.patient_photo_set(actor=request.actor, patient_id=patient.pk, upload=upload)
+    except InvalidInput as exc:
+        error = exc.fields.get("photo") or exc.detail
+        return _photo_response(request, patient, error=error)
+    patient = selectors.patient_get(actor=request.actor, patient_id=patient.pk)
+    return _photo_response(request, patient, message="Photo replaced." if replacing else "Photo added.")
+
+
+@requires("patients.edit")
+def patient_photo_remove_view(request: HttpRequest, patient_id) -> HttpResponse:
+    """POST: take the photo off the profile (kept, soft-deleted, for the record)."""
+    patient = _load(request, patient_id)
+    if refused := _only(request, "POST"):
+        return refused
+    services.patient_photo_remove(actor=request.actor, patient_id=patient.pk)
+    patient = selectors.patient_get(actor=request.actor, patient_id=patient.pk)
+    return _photo_response(request, patient, message="Photo removed.")

@@ -78,11 +78,27 @@ def targets(clinic, other_clinic, make_member, owner):
             "membership_id": Membership.objects.get(clinic=c, user=member).pk,
             "invitation_id": invitation.pk,
             "patient_id": patient.pk,
+            "token": _file_token(actor),
             "tag_id": tag.pk,
         }
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
     return {"own": build(clinic, owner), "other": build(other_clinic, other_owner)}
+
+
+def _file_token(actor) -> str:
+    """The token of a signed download URL for a small stored file of the actor's clinic."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import override_settings
+
+    from medspa.core import files
+    from medspa.core.tests.images import png
+
+    with override_settings(FILE_DECODE_IN_WORKER=False):
+        prepared = files.prepare_image(upload=SimpleUploadedFile("matrix.png", png()))
+    with files.blob_written(prepared):
+        stored = files.stored_file_create(actor=actor, prepared=prepared, kind="matrix")
+    return files.signed_url(actor=actor, stored=stored, permission="patients.view").split("/")[2]
 
 
 def route_url(route, values: dict) -> str:
