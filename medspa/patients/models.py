@@ -32,6 +32,9 @@ class Tag(TenantModel):
         return self.name
 
 
+LIVE = models.Q(deleted_at__isnull=True)
+
+
 class Patient(SoftDeleteModel):
     """A person the clinic knows: a treated patient or a contact (a family member).
 
@@ -105,15 +108,40 @@ class Patient(SoftDeleteModel):
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [
-            # Name search reads these in index order (selectors.INDEX_ORDER): covering, no sort.
-            models.Index(fields=["clinic", "last_key", "first_key", "id"], name="patient_last_first"),
-            models.Index(fields=["clinic", "first_key", "last_key", "id"], name="patient_first_last"),
-            models.Index(fields=["clinic", "preferred_key", "last_key", "id"], name="patient_preferred_last"),
-            models.Index(fields=["clinic", "phone_digits", "id"], name="patient_phone"),
-            models.Index(fields=["clinic", "phone_last4"], name="patient_phone_last4"),
-            models.Index(fields=["clinic", "alt_phone_digits"], name="patient_alt_phone"),
-            models.Index(fields=["clinic", "email_lower", "id"], name="patient_email_id"),
-            models.Index(fields=["clinic", "date_of_birth"], name="patient_dob"),
+            # Search ranges read these in index order (selectors.INDEX_ORDER). Partial (live rows)
+            # and covering every column a search condition or ordering reads: index-only scans.
+            models.Index(
+                fields=["clinic", "last_key", "first_key", "id", "preferred_key", "status"],
+                name="patient_last_first_live",
+                condition=LIVE,
+            ),
+            models.Index(
+                fields=["clinic", "first_key", "last_key", "id", "preferred_key", "status"],
+                name="patient_first_last_live",
+                condition=LIVE,
+            ),
+            models.Index(
+                fields=["clinic", "preferred_key", "last_key", "id", "first_key", "status"],
+                name="patient_preferred_live",
+                condition=LIVE,
+            ),
+            models.Index(fields=["clinic", "phone_digits", "id", "status"], name="patient_phone_live", condition=LIVE),
+            models.Index(
+                fields=["clinic", "alt_phone_digits", "id", "phone_digits", "status"],
+                name="patient_alt_phone_live",
+                condition=LIVE,
+            ),
+            models.Index(
+                fields=["clinic", "phone_last4", "id", "phone_digits", "status"],
+                name="patient_last4_live",
+                condition=LIVE,
+            ),
+            models.Index(fields=["clinic", "email_lower", "id", "status"], name="patient_email_live", condition=LIVE),
+            models.Index(
+                fields=["clinic", "date_of_birth", "last_key", "first_key", "id", "status"],
+                name="patient_dob_live",
+                condition=LIVE,
+            ),
             models.Index(fields=["clinic", "status", "last_key"], name="patient_status_name"),
             models.Index(fields=["clinic", "created_at"], name="patient_created"),
         ]

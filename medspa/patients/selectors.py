@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from rapidfuzz import fuzz
 
@@ -76,55 +78,104 @@ INDEX_ORDER = {
     "date_of_birth": ("last_key", "first_key", "id"),
     "": ("last_key", "first_key", "id"),
 }
+# Every column a search condition or ordering may name. SQL is built only from these names.
+SEARCH_COLUMNS = frozenset(INDEX_ORDER) - {""} | {"id"}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One indexed condition: `column` starts with `value` (or equals it when not `prefix`)."""
+
+    column: str
+    value: object
+    prefix: bool = True
+
+    def q(self) -> Q:
+        return _prefix(self.column, self.value) if self.prefix else Q(**{self.column: self.value})
+
+    def sql(self) -> tuple[str, list]:
+        if self.column not in SEARCH_COLUMNS:
+            raise ValueError(f"not a search column: {self.column}")
+        if self.prefix:
+            return f"({self.column} >= %s AND {self.column} < %s)", [self.value, self.value + PREFIX_END]
+        value = connection.ops.adapt_datefield_value(self.value) if isinstance(self.value, date) else self.value
+        return f"{self.column} = %s", [value]
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One index range: rows where every group holds (a group holds when any of its matches does).
+
+    `column` names the index the range runs on (a key of INDEX_ORDER).
+    """
+
+    column: str
+    groups: tuple[tuple[Match, ...], ...] = ()
+
+    def q(self) -> Q:
+        condition = Q()
+        for group in self.groups:
+            either = Q()
+            for match in group:
+                either |= match.q()
+            condition &= either
+        return condition
+
+    def sql(self) -> tuple[str, list]:
+        clauses, params = [], []
+        for group in self.groups:
+            parts = [match.sql() for match in group]
+            clauses.append("(" + " OR ".join(text for text, _ in parts) + ")")
+            params += [value for _, values in parts for value in values]
+        return " AND ".join(clauses), params
 
 
 @dataclass(frozen=True)
 class SearchPlan:
     """How a search box text is read: a kind, and alternatives that each one index range answers.
 
-    `alternatives` are (indexed column, condition). `order` is the order of the page. With
-    `early_stop` (a lead name token under 3 characters, or a phone fragment) each range is
-    read in its own index order and stops after a page: the page is sorted but is not the
-    global first page (no global sort on short input).
+    `order` is the order of the page. With `early_stop` (a lead name token under 3 characters,
+    or a phone fragment) each range is read in its own index order and stops after a page: the
+    page is sorted but is not the global first page (no global sort on short input).
     """
 
     kind: str  # "all" | "name" | "phone" | "email" | "dob"
-    alternatives: list[tuple[str, Q]]
+    alternatives: list[Alternative]
     order: tuple[str, ...] = ("last_key", "first_key", "id")
     early_stop: bool = False
 
 
-def _name_alternatives(words: list[str]) -> list[tuple[str, Q]]:
+def _name_alternatives(words: list[str]) -> list[Alternative]:
     """Every word must start one of the name keys; the longest word drives the index."""
     lead, *rest = sorted(words, key=len, reverse=True)
-    others = Q()
-    for word in rest:
-        others &= _prefix("first_key", word) | _prefix("last_key", word) | _prefix("preferred_key", word)
-    return [(column, _prefix(column, lead) & others) for column in NAME_KEYS]
+    others = tuple(tuple(Match(column, word) for column in NAME_KEYS) for word in rest)
+    return [Alternative(column, ((Match(column, lead),), *others)) for column in NAME_KEYS]
 
 
 def plan_search(q: str) -> SearchPlan:
     text = (q or "").strip()
     if not text:
-        return SearchPlan("all", [("", Q())])
+        return SearchPlan("all", [Alternative("")])
     if "@" in text:
-        return SearchPlan("email", [("email_lower", _prefix("email_lower", text.lower()))], order=("email_lower", "id"))
+        email = Alternative("email_lower", ((Match("email_lower", text.lower()),),))
+        return SearchPlan("email", [email], order=("email_lower", "id"))
     day = _parse_date(text)
     if day is not None:
-        return SearchPlan("dob", [("date_of_birth", Q(date_of_birth=day))])
+        return SearchPlan("dob", [Alternative("date_of_birth", ((Match("date_of_birth", day, prefix=False),),))])
     if re.fullmatch(r"[\d\s()+.\-]+", text) and len(digits(text)) >= 3:
         number = digits(text)
         if len(number) == 11 and number.startswith("1"):
             number = number[1:]  # typed with the North American country code
-        alternatives = [("phone_digits", _prefix("phone_digits", number))]
-        alternatives.append(("alt_phone_digits", _prefix("alt_phone_digits", number)))
+        alternatives = [
+            Alternative(column, ((Match(column, number),),)) for column in ("phone_digits", "alt_phone_digits")
+        ]
         if len(number) == 4:
-            alternatives.append(("phone_last4", Q(phone_last4=number)))
+            alternatives.append(Alternative("phone_last4", ((Match("phone_last4", number, prefix=False),),)))
         return SearchPlan("phone", alternatives, order=("phone_digits", "id"), early_stop=True)
     words = [name_key(w) for w in query_words(text)]
     words = [w for w in words if w]
     if not words:
-        return SearchPlan("all", [("", Q())])
+        return SearchPlan("all", [Alternative("")])
     alternatives = _name_alternatives(words)
     if len(words) > 1:
         # "de la cruz" typed with spaces for the one-word key "delacruz".
@@ -132,7 +183,47 @@ def plan_search(q: str) -> SearchPlan:
     return SearchPlan("name", alternatives, early_stop=len(max(words, key=len)) < 3)
 
 
-def patient_search(
+def _range_sql(plan: SearchPlan, clinic_id, status: str, wanted: int) -> tuple[str, list]:
+    """Phase one as one statement: each alternative is a limited scan of its own index range,
+    and the scans are glued with UNION ALL. Identifiers come only from SEARCH_COLUMNS."""
+    table = Patient._meta.db_table
+    selects, params = [], []
+    for number, alternative in enumerate(plan.alternatives):
+        ordering = INDEX_ORDER[alternative.column] if plan.early_stop else plan.order
+        where, values = alternative.sql()
+        conditions = ["clinic_id = %s", "deleted_at IS NULL"] + ([where] if where else [])
+        if status:
+            conditions.append("status = %s")
+        columns, order_by = _identifiers(plan.order), _identifiers(ordering)
+        selects.append(
+            f"SELECT {number} AS alt, {columns} FROM ("  # noqa: S608  # nosec B608 - allowlisted identifiers only
+            f"SELECT {columns} FROM {table} WHERE {' AND '.join(conditions)} "
+            f"ORDER BY {order_by} LIMIT %s) AS a{number}"
+        )
+        params += [clinic_id, *values, *([status] if status else []), wanted]
+    return " UNION ALL ".join(selects), params
+
+
+def _identifiers(columns: tuple[str, ...]) -> str:
+    if not set(columns) <= SEARCH_COLUMNS:
+        raise ValueError(f"not search columns: {columns}")
+    return ", ".join(columns)
+
+
+def _search_keys(actor: Actor, plan: SearchPlan, status: str, wanted: int) -> dict:
+    """Phase one without filters beyond status: one round trip of index-only range scans."""
+    clinic_id = Patient._meta.get_field("clinic").target_field.get_db_prep_value(actor.clinic_id, connection)
+    sql, params = _range_sql(plan, clinic_id, status, wanted)
+    keys: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            pk = uuid.UUID(str(row[-1]))
+            keys[pk] = tuple("" if v is None else str(v) for v in (*row[1:-1], pk))
+    return keys
+
+
+def patient_search_ids(
     *,
     actor: Actor,
     q: str = "",
@@ -144,16 +235,38 @@ def patient_search(
     created_to: date | None = None,
     visit_from: date | None = None,
     visit_to: date | None = None,
-) -> tuple[list[Patient], bool]:
-    """Profiles matching the search box and filters; returns (page, has_more).
+) -> tuple[list[uuid.UUID], bool]:
+    """Ids of the profiles on one page of a search, in page order, and whether more follow.
 
-    Phase one reads only index columns: each alternative is one range scan with a limit.
-    Phase two loads the page's profiles (with tags and allergies) by id. A keystroke costs
-    a few short index reads whatever the size of the clinic.
+    Reads only index columns: each alternative of the plan is one range scan with a limit,
+    all in one statement when at most the status filter is set (tag and date filters go
+    through the ORM). A keystroke costs a few short index reads whatever the clinic's size.
     """
+    actor.require("patients.view")
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = clamp_offset(offset)
     plan = plan_search(q)
+    wanted = offset + limit + 1
+    if tag or created_from or created_to or visit_from or visit_to:
+        keys = _filtered_keys(actor, plan, wanted, status, tag, created_from, created_to, visit_from, visit_to)
+    else:
+        keys = _search_keys(actor, plan, status, wanted)
+    ranked = sorted(keys, key=keys.__getitem__)
+    return ranked[offset : offset + limit], len(ranked) > offset + limit
+
+
+def patient_search(*, actor: Actor, **search) -> tuple[list[Patient], bool]:
+    """One page of profiles matching the search box and filters (see `patient_search_ids`),
+    with tags and allergies loaded; returns (page, has_more)."""
+    page_ids, more = patient_search_ids(actor=actor, **search)
+    if not page_ids:
+        return [], more
+    loaded = {p.pk: p for p in Patient.objects.filter(pk__in=page_ids).prefetch_related("tags", "allergies")}
+    return [loaded[pk] for pk in page_ids if pk in loaded], more
+
+
+def _filtered_keys(actor, plan, wanted, status, tag, created_from, created_to, visit_from, visit_to) -> dict:
+    """Phase one through the ORM when list filters (tag, date ranges) narrow the ranges."""
     base = patients_for(actor)
     if status:
         base = base.filter(status=status)
@@ -167,16 +280,12 @@ def patient_search(
         base = base.filter(last_visit_at__date__gte=visit_from)
     if visit_to:
         base = base.filter(last_visit_at__date__lte=visit_to)
-    wanted = offset + limit + 1
     keys: dict = {}
-    for column, condition in plan.alternatives:
-        ordering = INDEX_ORDER[column] if plan.early_stop else plan.order
-        for row in base.filter(condition).order_by(*ordering).values_list(*plan.order)[:wanted]:
+    for alternative in plan.alternatives:
+        ordering = INDEX_ORDER[alternative.column] if plan.early_stop else plan.order
+        for row in base.filter(alternative.q()).order_by(*ordering).values_list(*plan.order)[:wanted]:
             keys[row[-1]] = tuple("" if v is None else str(v) for v in row)
-    ranked = sorted(keys, key=keys.__getitem__)
-    page_ids = ranked[offset : offset + limit]
-    loaded = {p.pk: p for p in Patient.objects.filter(pk__in=page_ids).prefetch_related("tags", "allergies")}
-    return [loaded[pk] for pk in page_ids if pk in loaded], len(ranked) > offset + limit
+    return keys
 
 
 def _is_uuid(value: str) -> bool:
