@@ -58,7 +58,19 @@ def check_production_secrets() -> list[str]:
         problems.append("SECRET_KEY is unset, the development default, or shorter than 40 characters.")
     if FILE_KEY == DEV_FILE_KEY:
         problems.append("MEDSPA_FILE_KEY is unset or the development default.")
+    elif not all(_is_file_key(part) for part in FILE_KEY.split(",")):
+        problems.append("MEDSPA_FILE_KEY must be base64 of 32 random bytes (a comma-separated list when rotating).")
     return problems
+
+
+def _is_file_key(text: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        return len(base64.b64decode(text.strip(), validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 if not DEBUG and not TESTING:

@@ -399,3 +399,12 @@ def test_no_route_serves_the_media_root():
         for p in walk(get_resolver().url_patterns)
     ]
     assert views and not [v for v in views if "django.views.static" in v]
+
+
+@pytest.mark.parametrize(("value", "refused"), [("c2hvcnQ=", True), ("not base64!", True), (f"{KEY_B},{KEY_A}", False)])
+def test_production_refuses_a_malformed_file_key(monkeypatch, value, refused):
+    import medspa.settings as project_settings
+
+    monkeypatch.setattr(project_settings, "FILE_KEY", value)
+    problems = project_settings.check_production_secrets()
+    assert any("MEDSPA_FILE_KEY must be base64" in p for p in problems) is refused
