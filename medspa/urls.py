@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("medspa.accounts.urls")),
     path("", include("medspa.core.urls")),
     path("", include("medspa.patients.urls")),
+    path("", include("medspa.catalog.urls")),
 ]
 
 handler403 = "medspa.core.views.error_403_view"

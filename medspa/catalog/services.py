@@ -103,12 +103,12 @@ def _locked(model, actor: Actor, pk, *, manager=None):
     return row
 
 
-def _name_free(queryset, name: str, exclude=None) -> None:
+def _name_free(queryset, name: str, exclude=None, message: str = "Already in use.") -> None:
     taken = queryset.filter(name__iexact=name)
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
-        raise Conflict("This name is already in use.", fields={"name": "Already in use."})
+        raise Conflict("This name is already in use.", fields={"name": message})
 
 
 # Tax rates ----------------------------------------------------------------------------
@@ -127,7 +127,8 @@ def _create_named(actor: Actor, model, clean: dict[str, Any], *, action: str, sc
     """Insert a row whose name is unique within the clinic (and `scope`, e.g. its location)."""
     where = "Already in use at this location." if scope else "Already in use."
     with transaction.atomic():
-        _name_free(model.objects.filter(clinic=actor.clinic, **{f: clean[f] for f in scope}), clean["name"])
+        siblings = model.objects.filter(clinic=actor.clinic, **{f: clean[f] for f in scope})
+        _name_free(siblings, clean["name"], message=where)
         row = model(clinic=actor.clinic)
         changes = _apply(row, clean)
         _model_checked(row, exclude=[f.removesuffix("_id") for f in scope])
@@ -143,7 +144,7 @@ def _update_named(actor: Actor, model, pk, clean: dict[str, Any], *, action: str
         row = _locked(model, actor, pk)
         if "name" in clean or any(f in clean for f in scope):
             siblings = model.objects.filter(clinic=actor.clinic, **{f: clean.get(f, getattr(row, f)) for f in scope})
-            _name_free(siblings, clean.get("name", row.name), exclude=row)
+            _name_free(siblings, clean.get("name", row.name), exclude=row, message=where)
         changes = _apply(row, clean)
         if changes:
             _model_checked(row, exclude=[f.removesuffix("_id") for f in scope])

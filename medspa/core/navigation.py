@@ -89,7 +89,12 @@ SECTIONS: tuple[Section, ...] = (
         blurb="Revenue, utilisation, provider performance and retention.",
     ),
     Section(
-        "settings", "Settings", "settings_clinic", "cog", ("settings.manage", "users.manage", "audit.view"), built=True
+        "settings",
+        "Settings",
+        "settings_clinic",
+        "cog",
+        ("settings.manage", "users.manage", "audit.view", "catalog.view"),
+        built=True,
     ),
 )
 
@@ -98,6 +103,7 @@ SETTINGS_PAGES = (
     ("settings.manage", "settings_clinic"),
     ("users.manage", "settings_staff"),
     ("audit.view", "settings_audit"),
+    ("catalog.view", "settings_services"),
 )
 
 

@@ -47,6 +47,7 @@ def test_library_routes_are_only_allauth_and_admin():
 def targets(clinic, other_clinic, make_member, owner):
     """One object per URL parameter, in the acting clinic and in the other clinic."""
     from medspa.accounts import services
+    from medspa.catalog.tests.factories import make_catalog
     from medspa.core.actors import Actor
     from medspa.patients import importing
     from medspa.patients import services as patient_services
@@ -54,6 +55,7 @@ def targets(clinic, other_clinic, make_member, owner):
     def build(c, inviter):
         actor = Actor.staff(user=inviter, clinic=c, role=Role.OWNER)
         member = make_member(c, Role.FRONT_DESK, email=f"target-{c.slug}@test.example")
+        catalog = make_catalog(actor)
         invitation = services.invitation_create(actor=actor, email=f"invitee-{c.slug}@test.example", role=Role.PROVIDER)
         patient = patient_services.patient_create(
             actor=actor,
@@ -75,6 +77,8 @@ def targets(clinic, other_clinic, make_member, owner):
             "import_id": checked.pk,
             "location_id": Location.objects.filter(clinic=c).first().pk,
             "duplicate_id": duplicate.pk,
+            "service_id": catalog["facial"].pk,
+            **{f"{name}_id": catalog[name].pk for name in ("category", "room", "equipment", "tax_rate")},
             "membership_id": Membership.objects.get(clinic=c, user=member).pk,
             "invitation_id": invitation.pk,
             "patient_id": patient.pk,
