@@ -28,6 +28,7 @@ def test_upload_check_and_import(page, clinic, make_member):  # noqa: F811
     job = PatientImport.objects.get()
     assert page.url.endswith(f"/settings/import/{job.pk}/")
     expect(page.locator('[data-count="error"]')).to_have_text("1")
+    expect(page.get_by_text("No imports yet.")).to_have_count(0)  # the stale list left with the form
     page.get_by_role("button", name="Import 2 patients").click()
     expect(page.get_by_text("Imported 2 patients.")).to_be_visible()
     assert Patient.objects.filter(clinic=clinic).count() == 2

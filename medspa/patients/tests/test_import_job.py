@@ -57,6 +57,7 @@ def test_check_then_import_through_the_page(clinic, owner, login):
     response, job = check(client)
     assert response.status_code == 200
     assert response["HX-Push-Url"] == f"/settings/import/{job.pk}/"
+    assert '<div id="import-recent" hx-swap-oob="true" hidden></div>' in response.content.decode()
     content = response.content.decode()
     assert 'data-count="new">2<' in content and 'data-count="error">1<' in content
     assert "Import 2 patients" in content and f'name="digest" value="{digest()}"' in content
