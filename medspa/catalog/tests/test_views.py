@@ -132,7 +132,7 @@ def test_bad_form_input_shows_inline_errors_and_writes_nothing(
     response = owner_client.post("/settings/services/new/", service_post(menu, **overrides))
     assert response.status_code == 422
     html = response.content.decode()
-    assert message in html and 'class="field-errors"' in html
+    assert message in html and 'class="field-errors"' in html and "Some fields need attention" in html
     assert 'value="Chemical peel"' in html or overrides.get("name") == ""  # what was typed is kept
     assert (Service.objects.count(), AuditEvent.objects.filter(action__startswith="catalog.").count()) == before
 
