@@ -15,6 +15,7 @@ from medspa.catalog.api import router as catalog_router
 from medspa.core.errors import DomainError, PermissionDenied, error_body
 from medspa.core.middleware import record_denial
 from medspa.patients.api import router as patients_router
+from medspa.scheduling.api import router as scheduling_router
 
 api = NinjaAPI(
     title="Medspa API",
@@ -96,6 +97,7 @@ def on_database_error(request, exc):
 api.add_router("/", accounts_router)
 api.add_router("/", patients_router)
 api.add_router("/", catalog_router)
+api.add_router("/", scheduling_router)
 
 
 DOCS_ROUTES = ("api-root", "openapi-view", "openapi-json")

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "medspa.accounts",
     "medspa.catalog",  # before the apps whose demo data books its services
     "medspa.patients",
+    "medspa.scheduling",
 ]
 
 MIDDLEWARE = [

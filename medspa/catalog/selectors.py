@@ -3,11 +3,17 @@ choices are prefetched, so a list costs the same few queries however long it is)
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass, field
+from functools import cache
+
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 
+from medspa.accounts.models import Membership
 from medspa.catalog.choices import PROVIDER_ROLES
-from medspa.catalog.models import Equipment, Room, Service, ServiceCategory, ServiceEquipment, TaxRate
+from medspa.catalog.models import Equipment, Room, Service, ServiceCategory, ServiceEquipment, ServiceProvider, TaxRate
 from medspa.core.actors import Actor
 from medspa.core.errors import NotFound
 from medspa.core.models import Location
@@ -188,3 +194,88 @@ def tax_rates_for(*, actor: Actor, include_inactive: bool = False) -> QuerySet[T
 def tax_rate_get(*, actor: Actor, tax_rate_id) -> TaxRate:
     actor.require(VIEW)
     return _get(TaxRate.objects.filter(clinic=actor.clinic), tax_rate_id)
+
+
+@dataclass(frozen=True)
+class BookableService:
+    id: str
+    name: str
+    duration: int
+    before: int
+    after: int
+    room_kind: str
+    online: bool
+    is_addon: bool
+    color: str
+
+
+@dataclass
+class BookingCatalog:
+    """What booking needs to know about the menu at one location, read in two statements:
+    every active service of the clinic, and who performs them, which equipment units at the
+    location they need and the location's active rooms."""
+
+    services: dict[str, BookableService] = field(default_factory=dict)
+    providers: dict[str, set[str]] = field(default_factory=dict)  # service id -> provider user ids
+    equipment: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # service id -> (equipment, quantity)
+    needs_equipment: set[str] = field(default_factory=set)  # services needing equipment anywhere
+    rooms: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # room kind -> (room id, capacity)
+
+    def common_lengths(self) -> tuple[int, ...]:
+        """Blocked lengths (duration and buffers) of the bookable, non-add-on services."""
+        return tuple(sorted({s.duration + s.before + s.after for s in self.services.values() if not s.is_addon}))
+
+
+def booking_catalog(*, actor: Actor, location_id) -> BookingCatalog:
+    """The menu as booking sees it at a location (active services, performing providers with an
+    active membership and account, equipment and rooms at that location)."""
+    actor.require(VIEW)
+    catalog = BookingCatalog()
+    rows = Service.objects.filter(clinic=actor.clinic, active=True).values_list(
+        "id", "name", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes",
+        "room_kind", "bookable_online", "is_addon", "color",
+    )  # fmt: skip
+    for pk, *rest in rows:
+        catalog.services[str(pk)] = BookableService(str(pk), *rest)
+    with connection.cursor() as cursor:
+        cursor.execute(_requirements_sql(), _requirements_params(actor, location_id))
+        for kind, owner, item, amount, here in cursor.fetchall():
+            item = str(uuid.UUID(str(item)))
+            if kind != "r":
+                owner = str(uuid.UUID(owner))
+            if kind == "p":
+                catalog.providers.setdefault(owner, set()).add(item)
+            elif kind == "e":
+                catalog.needs_equipment.add(owner)
+                if here:
+                    catalog.equipment.setdefault(owner, []).append((item, int(amount)))
+            else:
+                catalog.rooms.setdefault(owner, []).append((item, int(amount)))
+    return catalog
+
+
+def _requirements_params(actor: Actor, location_id) -> list:
+    clinic = Service._meta.get_field("clinic").target_field.get_db_prep_value(actor.clinic_id, connection)
+    location = Room._meta.get_field("location").target_field.get_db_prep_value(as_uuid(location_id), connection)
+    return [clinic, *PROVIDER_ROLES, location, clinic, clinic, location]
+
+
+@cache
+def _requirements_sql() -> str:
+    provider, equipment_link = ServiceProvider._meta.db_table, ServiceEquipment._meta.db_table
+    membership, user = Membership._meta.db_table, get_user_model()._meta.db_table
+    equipment, room = Equipment._meta.db_table, Room._meta.db_table
+    roles = ", ".join(["%s"] * len(PROVIDER_ROLES))
+    # Table names come from model metadata; every value is a bound parameter.
+    return (
+        f"SELECT 'p', CAST(sp.service_id AS TEXT), sp.user_id, 0, 1 FROM {provider} sp "  # noqa: S608  # nosec B608
+        f"JOIN {membership} m ON m.user_id = sp.user_id AND m.clinic_id = sp.clinic_id "
+        f"JOIN {user} u ON u.id = sp.user_id "
+        f"WHERE sp.clinic_id = %s AND m.is_active AND u.is_active AND m.role IN ({roles}) "
+        f"UNION ALL SELECT 'e', CAST(se.service_id AS TEXT), e.id, e.quantity, "
+        f"CASE WHEN e.location_id = %s AND e.active THEN 1 ELSE 0 END "
+        f"FROM {equipment_link} se JOIN {equipment} e ON e.id = se.equipment_id "
+        f"WHERE se.clinic_id = %s "
+        f"UNION ALL SELECT 'r', r.kind, r.id, r.capacity, 1 FROM {room} r "
+        f"WHERE r.clinic_id = %s AND r.location_id = %s AND r.active"
+    )

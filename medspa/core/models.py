@@ -221,3 +221,23 @@ class StoredFile(SoftDeleteModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.original_name or self.pk}"
+
+
+class IdempotencyKey(TenantModel):
+    """The first result of a request sent with an `Idempotency-Key` header, for replay.
+
+    One row per (clinic, scope, key); `fingerprint` is the SHA-256 of the request body, so the
+    same key with a different body is refused. Kept at least 24 hours (purged by a job)."""
+
+    scope = models.CharField(max_length=60)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "scope", "key"], name="idempotency_key_once")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -18,11 +18,25 @@ from medspa.core.models import AuditEvent
 from medspa.core.permissions import ROLE_PERMISSIONS, Role
 from medspa.patients import services as patient_services
 from medspa.patients.models import Communication, Patient, Relationship
+from medspa.scheduling.models import Appointment, Reservation, WaitlistEntry
+from medspa.tests import scheduling_world
 from medspa.tests.field_limits import CLINICAL_CANARIES, assert_clean
 
 ROLES = [r.value for r in Role]
 PUBLIC_OPERATIONS = {("post", "/api/auth/token")}
 
+SCHEDULING_KEYS = ("practitioner_id", "service_id", "appointment_id", "free_start", "move_start", "day_start")
+BOOKING_BODY = {
+    "patient_id": "{patient_id}",
+    "service_id": "{service_id}",
+    "practitioner_id": "{practitioner_id}",
+    "start": "{free_start}",
+}
+# Query strings for operations that need them, so allowed roles reach the selector.
+QUERIES = {
+    ("get", "/api/booking/availability"): "service_id={service_id}&start={day_start}&end={day_end}",
+    ("get", "/api/appointments"): "start={day_start}&end={day_end}",
+}
 # A valid body per operation that takes one, so allowed roles reach the service.
 BODIES = {
     ("post", "/api/patients"): {"first_name": "New", "last_name": "Patient"},
@@ -31,6 +45,17 @@ BODIES = {
     ("post", "/api/patients/{patient_id}/relationships"): {"related_id": "{other_patient_id}", "kind": "sibling"},
     ("post", "/api/patients/{patient_id}/communications"): {"kind": "note", "body": "Called back"},
     ("post", "/api/patients/{patient_id}/merge"): {"duplicate_id": "{other_patient_id}"},
+    ("post", "/api/booking/appointments"): BOOKING_BODY,
+    ("post", "/api/booking/validate-booking"): BOOKING_BODY,
+    ("put", "/api/booking/appointments/{appointment_id}"): {"start": "{move_start}"},
+    ("delete", "/api/booking/appointments/{appointment_id}"): {"reason": "Matrix cancellation"},
+    ("post", "/api/appointments/{appointment_id}/status"): {"status": "confirmed"},
+    ("post", "/api/booking/waitlist"): {
+        "patient_id": "{patient_id}",
+        "service_id": "{service_id}",
+        "date_from": "{date_from}",
+        "date_to": "{date_to}",
+    },
 }
 
 
@@ -56,27 +81,43 @@ def test_every_operation_is_classified():
 
 
 @pytest.fixture
-def world(clinic, other_clinic, owner, other_clinic_owner):
+def world(clinic, other_clinic, owner, other_clinic_owner, make_member):
     mine = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
     theirs = Actor.staff(user=other_clinic_owner, clinic=other_clinic, role=Role.OWNER)
-    return {
-        "own": {
-            "patient_id": patient_services.patient_create(
-                actor=mine, data={"first_name": "Own", "last_name": "One", **CLINICAL_CANARIES}
-            ).pk,
-            "other_patient_id": patient_services.patient_create(
-                actor=mine, data={"first_name": "Own", "last_name": "Two"}
-            ).pk,
-        },
-        "other": {
-            "patient_id": patient_services.patient_create(
-                actor=theirs, data={"first_name": "Canary", "last_name": "B"}
-            ).pk,
-            "other_patient_id": patient_services.patient_create(
-                actor=theirs, data={"first_name": "Canary", "last_name": "C"}
-            ).pk,
-        },
+    own = {
+        "patient_id": patient_services.patient_create(
+            actor=mine, data={"first_name": "Own", "last_name": "One", **CLINICAL_CANARIES}
+        ).pk,
+        "other_patient_id": patient_services.patient_create(
+            actor=mine, data={"first_name": "Own", "last_name": "Two"}
+        ).pk,
     }
+    other = {
+        "patient_id": patient_services.patient_create(actor=theirs, data={"first_name": "Canary", "last_name": "B"}).pk,
+        "other_patient_id": patient_services.patient_create(
+            actor=theirs, data={"first_name": "Canary", "last_name": "C"}
+        ).pk,
+    }
+    return {
+        "own": scheduling_world.Lazy(
+            own, lambda: scheduling_world.build(clinic, owner, own["patient_id"], make_member)
+        ),
+        "other": scheduling_world.Lazy(
+            other, lambda: scheduling_world.build(other_clinic, other_clinic_owner, other["patient_id"], make_member)
+        ),
+    }
+
+
+def member(clinic, role, make_member, values):
+    """The matrix's member for a role; the provider role is the world's practitioner when the
+    route books or reads a calendar (its own)."""
+    if role == Role.PROVIDER and _needs_scheduling(values):
+        return values["practitioner"]
+    return make_member(clinic, role, email=f"matrix-{role}@test.example")
+
+
+def _needs_scheduling(values) -> bool:
+    return getattr(values, "_builder", 1) is None
 
 
 def fill(template: str, values: dict) -> str:
@@ -86,7 +127,16 @@ def fill(template: str, values: dict) -> str:
 def call(client, method, path, values):
     body = BODIES.get((method, path))
     data = json.dumps(json.loads(fill(json.dumps(body), values))) if body is not None else None
-    return getattr(client, method)(fill(path, values), data=data, content_type="application/json")
+    query = QUERIES.get((method, path), "")
+    url = fill(path, values) + (("?" + fill(query, values).replace("+", "%2B")) if query else "")
+    return getattr(client, method)(url, data=data, content_type="application/json")
+
+
+def prepare(method, path, values) -> None:
+    """Build the scheduling data first when the route uses it (so the provider member exists)."""
+    text = path + json.dumps(BODIES.get((method, path))) + QUERIES.get((method, path), "")
+    if any(f"{{{key}}}" in text for key in SCHEDULING_KEYS) or path.startswith(("/api/booking", "/api/appointments")):
+        values["practitioner_id"]
 
 
 def snapshot():
@@ -94,6 +144,9 @@ def snapshot():
         sorted(Patient.all_objects.values_list("pk", "version", "deleted_at", "first_name")),
         Relationship.objects.count(),
         Communication.objects.count(),
+        sorted(Appointment.all_objects.values_list("pk", "status", "start_at", "version")),
+        Reservation.objects.filter(active=True).count(),
+        WaitlistEntry.objects.count(),
     )
 
 
@@ -103,7 +156,8 @@ def snapshot():
     ("method", "path", "permissions"), PERMISSION_OPERATIONS, ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_api_permission_matrix(method, path, permissions, role, clinic, make_member, api_token, api_client, world):
-    client = api_client(api_token(make_member(clinic, role, email=f"matrix-{role}@test.example"), clinic))
+    prepare(method, path, world["own"])
+    client = api_client(api_token(member(clinic, role, make_member, world["own"]), clinic))
     before = snapshot()
     denials = AuditEvent.objects.filter(action="permission.denied").count()
     response = call(client, method, path, world["own"])
@@ -126,7 +180,9 @@ def test_api_permission_matrix(method, path, permissions, role, clinic, make_mem
 def test_api_other_clinic_ids_look_missing(
     method, path, permissions, role, clinic, make_member, api_token, api_client, world
 ):
-    client = api_client(api_token(make_member(clinic, role, email=f"matrix-{role}@test.example"), clinic))
+    prepare(method, path, world["own"])
+    prepare(method, path, world["other"])
+    client = api_client(api_token(member(clinic, role, make_member, world["own"]), clinic))
     before = snapshot()
     response = call(client, method, path, world["other"])
     assert_clean(role, response, f"{method} {path}")

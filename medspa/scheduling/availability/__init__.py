@@ -1,0 +1,1 @@
+"""Availability: which visit start times can be booked (pure engine + bounded loader)."""
