@@ -1,6 +1,4 @@
-"""Writes of scheduling: booking, moving, cancelling, status changes, recurring series,
-provider schedules and the clinic's booking rules. Each function is one transaction, checks
-the actor's permission, scopes by clinic and records an audit event.
+"""Booking, moving, status changes and recurring series of appointments.
 
 No double booking: every booking and move re-checks the time with the availability engine
 inside its transaction (SQLite serialises these transactions with BEGIN IMMEDIATE), and on
@@ -10,22 +8,17 @@ check and insert; both surface as a 409 naming the conflict.
 
 from __future__ import annotations
 
-import itertools
-import uuid
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from medspa.catalog.selectors import booking_catalog
 from medspa.core import live
 from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
-from medspa.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from medspa.core.models import Location
+from medspa.core.errors import Conflict, InvalidInput, NotFound
 from medspa.core.outbox import outbox_enqueue
 from medspa.patients.choices import ProfileType
 from medspa.patients.selectors import patient_get
@@ -42,11 +35,7 @@ from medspa.scheduling.choices import (
     MOVABLE_STATUSES,
     TRANSITIONS,
     AppointmentStatus,
-    BlockKind,
     BookingSource,
-    ExceptionKind,
-    TimeOfDay,
-    WaitlistStatus,
 )
 from medspa.scheduling.models import (
     Appointment,
@@ -54,58 +43,15 @@ from medspa.scheduling.models import (
     AppointmentChange,
     AppointmentSeries,
     Reservation,
-    ScheduleException,
-    SchedulePolicy,
     Visit,
-    WaitlistEntry,
-    WaitlistOffer,
-    WorkingHours,
 )
-
-BOOK, BOOK_OWN, MANAGE = "scheduling.book", "scheduling.book_own", "scheduling.manage"
-RELEASED = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW})
-
-
-def as_uuid(value, field_name: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise InvalidInput("Not a valid id.", fields={field_name: ["Not a valid id."]}) from None
-
-
-def require_booking(actor: Actor, provider_id) -> None:
-    """Booking for anyone needs scheduling.book; a provider with book_own only for themself."""
-    if actor.can(BOOK):
-        return
-    if actor.can(BOOK_OWN) and actor.user is not None and str(actor.user.pk) == str(provider_id):
-        return
-    raise PermissionDenied(permission=BOOK)
-
-
-@dataclass
-class BookingRequest:
-    patient_id: object
-    service_ids: list
-    provider_id: object
-    start: datetime
-    location_id: object = None
-    room_id: object = None
-    addon_ids: list = field(default_factory=list)
-    notes: str = ""
-    source: str = BookingSource.ADMIN
-    double_book: bool = False
-    online: bool = False
-    status: str = AppointmentStatus.SCHEDULED
-
-
-def default_location(actor: Actor, location_id=None):
-    """The given location's id, or the clinic's only active location when none is given."""
-    if location_id:
-        return as_uuid(location_id, "location_id")
-    locations = list(Location.objects.filter(clinic=actor.clinic, is_active=True).values_list("pk", flat=True)[:2])
-    if len(locations) == 1:
-        return locations[0]
-    raise InvalidInput("Choose a location.", fields={"location_id": ["Required when the clinic has several."]})
+from medspa.scheduling.services.common import (
+    RELEASED,
+    BookingRequest,
+    as_uuid,
+    default_location,
+    require_booking,
+)
 
 
 def _validated(actor: Actor, request: BookingRequest):
@@ -467,254 +413,3 @@ def _announce(actor: Actor, event: str, appointments: list[Appointment]) -> None
         event=event,
         payload={"ids": [str(a.pk) for a in appointments]},
     )
-
-
-# Schedules ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Block:
-    weekday: int
-    start_minute: int
-    end_minute: int
-    kind: str = BlockKind.WORK
-
-
-def hours_replace(actor: Actor, *, provider_id, location_id, blocks: list[Block]) -> list[WorkingHours]:
-    """Replace a provider's weekly hours at a location. Blocks of one kind may not overlap on
-    a day; breaks must fall inside working blocks."""
-    actor.require(MANAGE)
-    provider_id = as_uuid(provider_id, "provider_id")
-    location = _location(actor, location_id)
-    _require_member(actor, provider_id)
-    errors: dict[str, list[str]] = {}
-    by_day: dict[tuple[int, str], list[tuple[int, int]]] = {}
-    for index, block in enumerate(blocks):
-        if not 0 <= block.weekday <= 6 or block.kind not in BlockKind.values:
-            errors[f"blocks.{index}"] = ["Unknown day or kind."]
-        elif not 0 <= block.start_minute < block.end_minute <= 24 * 60:
-            errors[f"blocks.{index}"] = ["The end must be after the start, within the day."]
-        else:
-            by_day.setdefault((block.weekday, block.kind), []).append((block.start_minute, block.end_minute))
-    for (weekday, kind), spans in by_day.items():
-        spans.sort()
-        if any(a[1] > b[0] for a, b in itertools.pairwise(spans)):
-            errors[f"day.{weekday}"] = [f"Overlapping {kind} blocks."]
-        if kind == BlockKind.BREAK:
-            work = by_day.get((weekday, BlockKind.WORK), [])
-            if any(not any(w[0] <= s and e <= w[1] for w in work) for s, e in spans):
-                errors[f"day.{weekday}"] = ["A break must fall inside working hours."]
-    if errors:
-        raise InvalidInput("Some blocks are not valid.", fields=errors)
-    with transaction.atomic():
-        WorkingHours.objects.filter(clinic=actor.clinic, provider_id=provider_id, location=location).delete()
-        rows = WorkingHours.objects.bulk_create(
-            WorkingHours(
-                clinic=actor.clinic,
-                provider_id=provider_id,
-                location=location,
-                weekday=b.weekday,
-                kind=b.kind,
-                start_minute=b.start_minute,
-                end_minute=b.end_minute,
-            )
-            for b in blocks
-        )
-        audit_record(
-            action="schedule.hours_replaced",
-            actor=actor,
-            object_type="scheduling.workinghours",
-            object_id=str(provider_id),
-            changes={"location": str(location.pk), "blocks": len(rows)},
-        )
-        return rows
-
-
-def exception_add(
-    actor: Actor,
-    *,
-    provider_id,
-    day: date,
-    kind: str,
-    location_id=None,
-    start_minute: int | None = None,
-    end_minute: int | None = None,
-    reason: str = "",
-) -> ScheduleException:
-    """Time off (whole day without minutes) or extra hours (minutes required) on a date."""
-    actor.require(MANAGE)
-    provider_id = as_uuid(provider_id, "provider_id")
-    _require_member(actor, provider_id)
-    location = _location(actor, location_id) if location_id else None
-    errors: dict[str, list[str]] = {}
-    if kind not in ExceptionKind.values:
-        errors["kind"] = ["Unknown kind."]
-    if (start_minute is None) != (end_minute is None):
-        errors["end_minute"] = ["Give both times, or neither for a whole day."]
-    elif start_minute is not None and not 0 <= start_minute < end_minute <= 24 * 60:
-        errors["end_minute"] = ["The end must be after the start, within the day."]
-    if kind == ExceptionKind.EXTRA_HOURS and start_minute is None:
-        errors["start_minute"] = ["Extra hours need a start and an end."]
-    if kind == ExceptionKind.EXTRA_HOURS and location is None:
-        errors["location_id"] = ["Extra hours happen at a location."]
-    if len(reason or "") > 200:
-        errors["reason"] = ["At most 200 characters."]
-    if errors:
-        raise InvalidInput("Some fields are not valid.", fields=errors)
-    with transaction.atomic():
-        row = ScheduleException.objects.create(
-            clinic=actor.clinic,
-            provider_id=provider_id,
-            location=location,
-            date=day,
-            kind=kind,
-            start_minute=start_minute,
-            end_minute=end_minute,
-            reason=reason or "",
-        )
-        audit_record(action="schedule.exception_added", actor=actor, obj=row, changes={"date": day.isoformat()})
-        return row
-
-
-def exception_remove(actor: Actor, *, exception_id) -> None:
-    actor.require(MANAGE)
-    with transaction.atomic():
-        row = ScheduleException.objects.filter(clinic=actor.clinic, pk=as_uuid(exception_id, "id")).first()
-        if row is None:
-            raise NotFound()
-        audit_record(action="schedule.exception_removed", actor=actor, obj=row, changes={"date": row.date.isoformat()})
-        row.delete()
-
-
-def policy_update(actor: Actor, **values) -> SchedulePolicy:
-    """Change the clinic's booking rules (slot size, double booking, online notice and window)."""
-    actor.require("settings.manage")
-    allowed = {"slot_minutes", "allow_staff_double_booking", "online_min_notice_minutes", "online_window_days"}
-    unknown = set(values) - allowed
-    if unknown:
-        raise InvalidInput("Unknown settings.", fields={name: ["Unknown."] for name in unknown})
-    with transaction.atomic():
-        policy, _ = SchedulePolicy.objects.get_or_create(clinic=actor.clinic)
-        for name, value in values.items():
-            setattr(policy, name, value)
-        try:
-            policy.full_clean(exclude=["clinic"])
-        except ValidationError as error:
-            raise InvalidInput("Some settings are not valid.", fields=getattr(error, "message_dict", {})) from None
-        policy.save()
-        audit_record(action="schedule.policy_updated", actor=actor, obj=policy, changes=values)
-        return policy
-
-
-def _location(actor: Actor, location_id) -> Location:
-    location = Location.objects.filter(clinic=actor.clinic, pk=as_uuid(location_id, "location_id")).first()
-    if location is None:
-        raise NotFound("Location not found.", fields={"location_id": ["Unknown location."]})
-    return location
-
-
-def _require_member(actor: Actor, user_id) -> None:
-    from medspa.catalog.selectors import provider_candidates
-
-    if not provider_candidates(actor=Actor.system(clinic=actor.clinic)).filter(pk=user_id).exists():
-        raise InvalidInput("Not a practitioner of this clinic.", fields={"provider_id": ["Not a practitioner here."]})
-
-
-# Waitlist -------------------------------------------------------------------------------------
-
-
-def waitlist_join(
-    actor: Actor,
-    *,
-    patient_id,
-    service_id,
-    date_from: date,
-    date_to: date,
-    provider_id=None,
-    location_id=None,
-    times_of_day: list[str] | None = None,
-    notes: str = "",
-) -> WaitlistEntry:
-    """Put a patient on the waitlist for a service (optionally one provider) between two dates,
-    at some times of day; openings are offered in the order entries joined."""
-    actor.require(BOOK)
-    patient = patient_get(actor=actor, patient_id=as_uuid(patient_id, "patient_id"))
-    errors: dict[str, list[str]] = {}
-    today = timezone.localdate()
-    if date_to < date_from:
-        errors["date_to"] = ["Must be on or after the first date."]
-    if date_to < today:
-        errors["date_to"] = ["Must not be in the past."]
-    if (date_to - date_from).days > 366:
-        errors["date_to"] = ["At most a year."]
-    times = list(dict.fromkeys(times_of_day or []))
-    if any(t not in TimeOfDay.values for t in times):
-        errors["times_of_day"] = [f"Use {', '.join(TimeOfDay.values)}."]
-    if len(notes or "") > 500:
-        errors["notes"] = ["At most 500 characters."]
-    if errors:
-        raise InvalidInput("Some fields are not valid.", fields=errors)
-    location = _location(actor, default_location(actor, location_id))
-    catalog = booking_catalog(actor=actor, location_id=location.pk)
-    service = catalog.services.get(str(as_uuid(service_id, "service_id")))
-    if service is None or service.is_addon:
-        raise InvalidInput("Unknown service.", fields={"service_id": ["Unknown or inactive service."]})
-    provider = str(as_uuid(provider_id, "practitioner_id")) if provider_id else None
-    if provider and provider not in catalog.providers.get(service.id, set()):
-        raise InvalidInput(
-            "This practitioner does not perform the service.", fields={"practitioner_id": ["Does not perform it."]}
-        )
-    with transaction.atomic():
-        entry = WaitlistEntry.objects.create(
-            clinic=actor.clinic,
-            patient=patient,
-            service_id=service.id,
-            provider_id=provider,
-            location=location,
-            date_from=date_from,
-            date_to=date_to,
-            times_of_day=times,
-            notes=notes or "",
-            created_by=actor.user,
-        )
-        audit_record(action="waitlist.joined", actor=actor, obj=entry, patient_id=patient.pk)
-        return entry
-
-
-def waitlist_remove(actor: Actor, *, entry_id) -> WaitlistEntry:
-    actor.require(BOOK)
-    with transaction.atomic():
-        entry = WaitlistEntry.objects.filter(clinic=actor.clinic, pk=as_uuid(entry_id, "id")).first()
-        if entry is None:
-            raise NotFound()
-        entry.status = WaitlistStatus.REMOVED
-        entry.save(update_fields=["status", "updated_at"])
-        audit_record(action="waitlist.removed", actor=actor, obj=entry, patient_id=entry.patient_id)
-        return entry
-
-
-def book_offer(actor: Actor, *, offer_id) -> Visit:
-    """One click from a waitlist offer to a booking (the offer's time, provider and service)."""
-    offers = WaitlistOffer.objects.filter(clinic=actor.clinic, pk=as_uuid(offer_id, "id"))
-    offer = offers.select_related("entry").first()
-    if offer is None:
-        raise NotFound()
-    if offer.booked:
-        raise Conflict("This opening was already booked.", code="offer_booked")
-    with transaction.atomic():
-        visit = book(
-            actor,
-            BookingRequest(
-                patient_id=offer.entry.patient_id,
-                service_ids=[offer.entry.service_id],
-                provider_id=offer.provider_id,
-                start=offer.start_at,
-                location_id=offer.location_id,
-                source=BookingSource.PHONE,
-            ),
-        )
-        WaitlistOffer.objects.filter(pk=offer.pk).update(booked=True)
-        WaitlistEntry.objects.filter(pk=offer.entry_id).update(
-            status=WaitlistStatus.BOOKED, booked_appointment=visit.booked[0]
-        )
-        return visit

@@ -1,0 +1,51 @@
+"""Writes of scheduling: booking, moving, cancelling, status changes, recurring series,
+provider schedules, the clinic's booking rules and the waitlist. Each function is one
+transaction, checks the actor's permission, scopes by clinic and records an audit event."""
+
+from medspa.scheduling.booking import as_datetime
+from medspa.scheduling.services.appointments import (
+    SeriesResult,
+    appointment_cancel,
+    appointment_move,
+    appointment_set_status,
+    book,
+    book_series,
+    booking_check,
+)
+from medspa.scheduling.services.common import (
+    BOOK,
+    BOOK_OWN,
+    MANAGE,
+    BookingRequest,
+    as_uuid,
+    default_location,
+    require_booking,
+)
+from medspa.scheduling.services.schedules import Block, exception_add, exception_remove, hours_replace, policy_update
+from medspa.scheduling.services.waitlist import book_offer, waitlist_join, waitlist_remove
+
+__all__ = [
+    "BOOK",
+    "BOOK_OWN",
+    "MANAGE",
+    "Block",
+    "BookingRequest",
+    "SeriesResult",
+    "appointment_cancel",
+    "appointment_move",
+    "appointment_set_status",
+    "as_datetime",
+    "as_uuid",
+    "book",
+    "book_offer",
+    "book_series",
+    "booking_check",
+    "default_location",
+    "exception_add",
+    "exception_remove",
+    "hours_replace",
+    "policy_update",
+    "require_booking",
+    "waitlist_join",
+    "waitlist_remove",
+]
