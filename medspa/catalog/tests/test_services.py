@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from medspa.catalog import selectors, services
 from medspa.catalog.models import Equipment, Room, Service, ServiceCategory, ServiceProvider, TaxRate
@@ -390,3 +392,43 @@ def test_services_for_query_count_is_bounded(actor, menu, django_assert_max_num_
         for service in selectors.services_for(actor=actor):
             list(service.providers.all()), list(service.addons.all()), list(service.equipment.all())
             list(service.tax_rates.all()), service.category
+
+
+FK_FIELDS = {
+    "category_id": ("category", False),
+    "consultation_service_id": ("consult", False),
+    "tax_rate_ids": ("tax_rate", True),
+    "equipment_ids": ("equipment", True),
+    "addon_ids": ("addon", True),
+    "provider_ids": ("owner", True),
+}
+
+
+@hypothesis.settings(
+    max_examples=40, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(
+    smuggled=st.sets(st.sampled_from(sorted(FK_FIELDS)), min_size=1),
+    mixed_with_own=st.booleans(),
+    updating=st.booleans(),
+)
+def test_ten3_other_clinic_ids_are_never_stored(
+    actor, menu, other_menu, other_clinic_owner, smuggled, mixed_with_own, updating
+):
+    """TEN-3: any combination of another clinic's ids in a write is refused; nothing stored."""
+    own = {**menu, "owner": menu["provider"]}
+    other = {**other_menu, "owner": other_clinic_owner}
+    data = valid(name="Smuggled", taxable=True, tax_rate_ids=[menu["tax_rate"].pk])
+    for name, (key, many) in FK_FIELDS.items():
+        if name in smuggled:
+            ids = [other[key].pk, *([own[key].pk] if mixed_with_own else [])]
+            data[name] = ids if many else ids[0]
+    before = writes()
+    with pytest.raises(InvalidInput) as caught:
+        if updating:
+            data.pop("name")
+            services.service_update(actor=actor, service_id=menu["facial"].pk, data=data)
+        else:
+            services.service_create(actor=actor, data=data)
+    assert smuggled <= set(caught.value.fields)
+    assert writes() == before
