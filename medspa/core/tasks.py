@@ -35,3 +35,11 @@ def audit_checkpoint() -> int:
 def live_publish_task(clinic_id: str, event: str, payload: dict) -> None:
     """Raise a live event from the worker (used by modules and by the live-event test)."""
     live.publish(clinic_id=clinic_id, event=event, payload=payload)
+
+
+@db_periodic_task(crontab(minute="13"))
+def idempotency_purge() -> int:
+    """Forget Idempotency-Key results older than 48 hours."""
+    from medspa.core.idempotency import purge_expired
+
+    return purge_expired()

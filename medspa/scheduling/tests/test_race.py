@@ -82,3 +82,38 @@ def test_the_database_itself_refuses_overlapping_reservations_on_postgresql(setu
         end_minute=block.end_minute,
         active=False,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_one_idempotency_key_book_once_and_all_get_the_same_answer(setup):
+    from medspa.core.idempotency import replay_or_run
+
+    start = at(next_weekday(), 15)
+    barrier = threading.Barrier(WORKERS)
+    answers: list = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+
+            def run():
+                return 201, {"id": str(services.book(setup.owner, setup.request(start)).booked[0].pk)}
+
+            status, body, _ = replay_or_run(setup.owner, "booking.create", "same-key", {"start": "x"}, run)
+            outcome = (status, body["id"])
+        except Exception as error:  # noqa: BLE001 - reported below
+            outcome = repr(error)
+        finally:
+            connections.close_all()
+        with lock:
+            answers.append(outcome)
+
+    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(answers)) == 1, answers
+    assert answers[0][0] == 201
+    assert Appointment.objects.filter(start_at=start).count() == 1
