@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("medspa.core.urls")),
     path("", include("medspa.patients.urls")),
     path("", include("medspa.catalog.urls")),
+    path("", include("medspa.scheduling.urls")),
 ]
 
 handler403 = "medspa.core.views.error_403_view"

@@ -93,7 +93,7 @@ SECTIONS: tuple[Section, ...] = (
         "Settings",
         "settings_clinic",
         "cog",
-        ("settings.manage", "users.manage", "audit.view", "catalog.view"),
+        ("settings.manage", "users.manage", "audit.view", "catalog.view", "scheduling.manage", "scheduling.view_own"),
         built=True,
     ),
 )
@@ -104,6 +104,9 @@ SETTINGS_PAGES = (
     ("users.manage", "settings_staff"),
     ("audit.view", "settings_audit"),
     ("catalog.view", "settings_services"),
+    ("scheduling.manage", "settings_schedules"),
+    ("scheduling.view", "settings_schedules"),
+    ("scheduling.view_own", "settings_schedules"),
 )
 
 

@@ -7,6 +7,7 @@ fails the classification test) without anyone remembering to add it here.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -51,6 +52,7 @@ def targets(clinic, other_clinic, make_member, owner):
     from medspa.core.actors import Actor
     from medspa.patients import importing
     from medspa.patients import services as patient_services
+    from medspa.scheduling import services as scheduling_services
 
     def build(c, inviter):
         actor = Actor.staff(user=inviter, clinic=c, role=Role.OWNER)
@@ -70,6 +72,10 @@ def targets(clinic, other_clinic, make_member, owner):
             actor=actor, data={"first_name": "Matrix", "last_name": f"Duplicate {c.slug}"}
         )
         tag = patient_services.tag_create(actor=actor, name=f"Matrix tag {c.slug}")
+        practitioner = make_member(c, Role.PROVIDER, email=f"schedule-{c.slug}@test.example")
+        time_off = scheduling_services.exception_add(
+            actor, provider_id=practitioner.pk, day=datetime.now(tz=UTC).date() + timedelta(days=30), kind="time_off"
+        )
         checked = importing.import_job_start(
             actor=actor, content=b"First Name,Last Name\nMatrix,Import\n", source_name="matrix.csv", mapping={}
         )
@@ -84,6 +90,8 @@ def targets(clinic, other_clinic, make_member, owner):
             "patient_id": patient.pk,
             "token": _file_token(actor),
             "tag_id": tag.pk,
+            "provider_id": practitioner.pk,
+            "exception_id": time_off.pk,
         }
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
