@@ -175,6 +175,94 @@
     startLiveEvents();
   }
 
+  // Calendar helpers: wall-clock strings ("2026-05-01T09:30:00") of an IANA time zone.
+  var MOVABLE = { requested: true, scheduled: true, confirmed: true, arrived: true };
+  var STATUS_GLYPHS = {
+    requested: "?",
+    scheduled: "•",
+    confirmed: "✓",
+    arrived: "→",
+    in_progress: "▶",
+    completed: "✔",
+    no_show: "!",
+    cancelled: "✕",
+  };
+  var zoneFormats = {};
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  // The calendar's dates carry the location's wall-clock time in their local fields.
+  function wallOf(date) {
+    var d = date instanceof Date ? date : new Date(date);
+    return (
+      d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) +
+      "T" + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds())
+    );
+  }
+
+  // The wall-clock time in `zone` at the instant `ms`, as milliseconds of a UTC clock.
+  function zoneClock(ms, zone) {
+    if (!zoneFormats[zone]) {
+      zoneFormats[zone] = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      });
+    }
+    var f = {};
+    zoneFormats[zone].formatToParts(new Date(ms)).forEach(function (part) {
+      f[part.type] = part.value;
+    });
+    return Date.UTC(+f.year, +f.month - 1, +f.day, +f.hour % 24, +f.minute, +f.second);
+  }
+
+  // The instant (ms) of a wall-clock time in `zone`; across a DST change the offset of the
+  // result is checked again, so times on either side land right.
+  function wallToUtc(wall, zone) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(wall);
+    var guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+    var offset = zoneClock(guess, zone) - guess;
+    var instant = guess - offset;
+    var second = zoneClock(instant, zone) - instant;
+    return second === offset ? instant : guess - second;
+  }
+
+  function utcToWall(iso, zone) {
+    return new Date(zoneClock(Date.parse(iso), zone)).toISOString().slice(0, 19);
+  }
+
+  function clock(wall) {
+    return wall.slice(11, 16);
+  }
+
+  function minutesDuration(minutes) {
+    return pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
+  }
+
+  // A service colour as a light background that keeps dark text readable.
+  function tint(hex) {
+    var m = /^#?([0-9a-f]{6})$/i.exec(hex || "");
+    if (!m) {
+      return "#e2e8f0";
+    }
+    var n = parseInt(m[1], 16);
+    var mix = function (c) {
+      return Math.round(c + (255 - c) * 0.72);
+    };
+    return "rgb(" + mix((n >> 16) & 255) + "," + mix((n >> 8) & 255) + "," + mix(n & 255) + ")";
+  }
+
+  function toast(level, message) {
+    window.dispatchEvent(new CustomEvent("toast", { detail: { level: level, message: message } }));
+  }
+
   var TOAST_STYLES = {
     success: { tone: "border-emerald-200 bg-white", icon: "text-emerald-600", title: "Done" },
     info: { tone: "border-sky-200 bg-white", icon: "text-sky-600", title: "Note" },
@@ -524,6 +612,448 @@
         reset: function () {
           this.active = -1;
           this.mark();
+        },
+      };
+    });
+
+    // The staff calendar: vkurko Event Calendar with a column per provider or per room.
+    // Times shown are wall-clock times of the clinic's location (its IANA zone comes with
+    // the page), whatever the zone of the device; the API speaks UTC.
+    Alpine.data("calendar", function () {
+      return {
+        config: null,
+        ec: null,
+        view: "day",
+        group: "provider",
+        provider: "",
+        room: "",
+        cancelled: false,
+        loading: false,
+        error: "",
+        empty: false,
+        title: "",
+        live: "connecting",
+        dialogOpen: false,
+        dialogTitle: "Appointment",
+        opener: null,
+        refetchTimer: null,
+        get liveClass() {
+          return this.live === "on" ? "bg-emerald-500" : this.live === "off" ? "bg-amber-500" : "bg-slate-300";
+        },
+        get liveLabel() {
+          return this.live === "on" ? "Live" : this.live === "off" ? "Reconnecting…" : "Connecting…";
+        },
+        init: function () {
+          var self = this;
+          var source = document.getElementById("calendar-config");
+          if (!source || !this.$refs.calendar) {
+            return;
+          }
+          if (!window.EventCalendar) {
+            this.error = "The calendar could not start. Reload the page.";
+            return;
+          }
+          this.config = JSON.parse(source.textContent);
+          var phone = window.matchMedia("(max-width: 639px)").matches;
+          if (phone && !this.config.ownOnly && this.config.providers.length > 1) {
+            // One column on a phone: the first provider, changeable with the filter.
+            this.provider = this.config.providers[0].id;
+            if (this.$refs.provider) {
+              this.$refs.provider.value = this.provider;
+            }
+          }
+          this.ec = window.EventCalendar.create(this.$refs.calendar, this.options(phone));
+          var body = document.body;
+          ["live:appointment.created", "live:appointment.updated"].forEach(function (name) {
+            body.addEventListener(name, function () {
+              self.refetchSoon();
+            });
+          });
+          body.addEventListener("live:connected", function () {
+            var wasOff = self.live === "off";
+            self.live = "on";
+            if (wasOff) {
+              self.refetchSoon();
+            }
+          });
+          body.addEventListener("live:disconnected", function () {
+            self.live = "off";
+          });
+          body.addEventListener("calendar-saved", function () {
+            self.closeDialog();
+            self.refetchSoon();
+          });
+        },
+        options: function (phone) {
+          var self = this;
+          var c = this.config;
+          var slot = minutesDuration(c.slotMinutes || 15);
+          return {
+            view: "resourceTimeGridDay",
+            date: c.date,
+            resources: this.resources(),
+            eventSources: [
+              {
+                events: function (info) {
+                  return self.fetchAppointments(info);
+                },
+              },
+              {
+                events: function (info) {
+                  return self.fetchShading(info);
+                },
+              },
+            ],
+            editable: !!c.canBook,
+            eventStartEditable: !!c.canBook,
+            eventDurationEditable: !!c.canBook,
+            selectable: false,
+            nowIndicator: true,
+            allDaySlot: false,
+            firstDay: 1,
+            datesAboveResources: true,
+            slotDuration: slot,
+            snapDuration: slot,
+            slotMinTime: "06:00",
+            slotMaxTime: "22:00",
+            scrollTime: "08:00",
+            height: phone ? "70vh" : "75vh",
+            longPressDelay: 350,
+            eventLongPressDelay: 350,
+            headerToolbar: { start: "prev,next today", center: "title", end: "" },
+            buttonText: { today: "Today" },
+            eventContent: function (info) {
+              return self.renderEvent(info);
+            },
+            eventClick: function (info) {
+              var item = info.event.extendedProps && info.event.extendedProps.item;
+              if (item) {
+                self.openDetail(item.id);
+              }
+            },
+            dateClick: function (info) {
+              self.openBookingAt(info);
+            },
+            eventDrop: function (info) {
+              self.save(info);
+            },
+            eventResize: function (info) {
+              self.save(info);
+            },
+            loading: function (isLoading) {
+              self.loading = isLoading;
+            },
+            datesSet: function (info) {
+              self.title = info.view.title;
+            },
+            eventAllUpdated: function () {
+              self.empty = !!self.ec && !self.error && !self.ec.getEvents().some(function (e) {
+                return e.extendedProps && e.extendedProps.item;
+              });
+            },
+          };
+        },
+        resources: function () {
+          var self = this;
+          var c = this.config;
+          if (this.group === "room") {
+            var rooms = c.rooms
+              .filter(function (r) {
+                return r.location === c.location && (!self.room || r.id === self.room);
+              })
+              .map(function (r) {
+                return { id: r.id, title: r.title };
+              });
+            if (!this.room) {
+              rooms.push({ id: "none", title: "No room" });
+            }
+            return rooms;
+          }
+          return c.providers
+            .filter(function (p) {
+              return !self.provider || p.id === self.provider;
+            })
+            .map(function (p) {
+              return { id: p.id, title: p.title };
+            });
+        },
+        query: function (info) {
+          var c = this.config;
+          var zone = c.timezone;
+          var params = new URLSearchParams({
+            start: new Date(wallToUtc(wallOf(info.start), zone)).toISOString(),
+            end: new Date(wallToUtc(wallOf(info.end), zone)).toISOString(),
+            location_id: c.location,
+          });
+          if (this.provider) {
+            params.set("provider_id", this.provider);
+          }
+          if (this.room) {
+            params.set("room_id", this.room);
+          }
+          if (this.cancelled) {
+            params.set("include_cancelled", "true");
+          }
+          return params.toString();
+        },
+        fetchAppointments: function (info) {
+          var self = this;
+          return fetch(this.config.urls.feed + "?" + this.query(info), {
+            credentials: "same-origin",
+            headers: { Accept: "application/json" },
+          })
+            .then(function (response) {
+              if (!response.ok) {
+                throw new Error(requestErrorMessage(response.status));
+              }
+              return response.json();
+            })
+            .then(function (data) {
+              self.error = "";
+              return (data.items || []).map(function (item) {
+                return self.toEvent(item);
+              });
+            })
+            .catch(function (problem) {
+              self.error = problem && problem.message && problem.message !== "Failed to fetch"
+                ? problem.message
+                : NETWORK_ERROR;
+              return [];
+            });
+        },
+        fetchShading: function (info) {
+          if (this.group !== "provider") {
+            return Promise.resolve([]);
+          }
+          var params = new URLSearchParams({
+            start: wallOf(info.start).slice(0, 10),
+            end: wallOf(info.end).slice(0, 10),
+            location: this.config.location,
+          });
+          return fetch(this.config.urls.hours + "?" + params.toString(), {
+            credentials: "same-origin",
+            headers: { Accept: "application/json" },
+          })
+            .then(function (response) {
+              return response.ok ? response.json() : { items: [] };
+            })
+            .then(function (data) {
+              return data.items || [];
+            })
+            .catch(function () {
+              return [];
+            });
+        },
+        toEvent: function (item) {
+          var zone = this.config.timezone;
+          var column = this.group === "room" ? item.room_id || "none" : item.practitioner_id;
+          return {
+            id: item.id,
+            resourceIds: [column],
+            start: utcToWall(item.start, zone),
+            end: utcToWall(item.end, zone),
+            title: item.patient_name,
+            backgroundColor: tint(item.color),
+            classNames: ["appt", "appt-" + item.status, "cal-status-" + item.status],
+            editable: !!this.config.canBook && MOVABLE[item.status] === true,
+            extendedProps: { item: item },
+          };
+        },
+        renderEvent: function (info) {
+          var event = info.event;
+          var item = event.extendedProps && event.extendedProps.item;
+          if (!item) {
+            var text = document.createElement("span");
+            text.textContent = typeof event.title === "string" ? event.title : "";
+            return { domNodes: [text] };
+          }
+          var look = this.config.statuses[item.status] || { label: item.status };
+          var root = document.createElement("div");
+          var line = document.createElement("div");
+          line.className = "appt-line";
+          var icon = document.createElement("span");
+          icon.className = "appt-icon";
+          icon.setAttribute("aria-hidden", "true");
+          icon.textContent = STATUS_GLYPHS[item.status] || "•";
+          var name = document.createElement("span");
+          name.className = "appt-name";
+          name.textContent = item.patient_name;
+          var status = document.createElement("span");
+          status.className = "sr-only";
+          status.textContent = ", " + look.label;
+          line.appendChild(icon);
+          line.appendChild(name);
+          line.appendChild(status);
+          var meta = document.createElement("div");
+          meta.className = "appt-meta";
+          var other = this.group === "room" ? item.practitioner_name : item.room_name;
+          meta.textContent =
+            clock(utcToWall(item.start, this.config.timezone)) + " " + item.service_name + (other ? " · " + other : "");
+          root.appendChild(line);
+          root.appendChild(meta);
+          return { domNodes: [root] };
+        },
+        refetch: function () {
+          if (this.ec) {
+            this.error = "";
+            this.ec.refetchEvents();
+          }
+        },
+        refetchSoon: function () {
+          var self = this;
+          window.clearTimeout(this.refetchTimer);
+          this.refetchTimer = window.setTimeout(function () {
+            self.refetch();
+          }, 100);
+        },
+        rebuild: function () {
+          if (this.ec) {
+            this.ec.setOption("resources", this.resources());
+            this.refetch();
+          }
+        },
+        setView: function (event) {
+          this.view = event.target.value === "week" ? "week" : "day";
+          this.ec.setOption("view", this.view === "week" ? "resourceTimeGridWeek" : "resourceTimeGridDay");
+        },
+        setGroup: function (event) {
+          this.group = event.target.value === "room" ? "room" : "provider";
+          this.rebuild();
+        },
+        setProvider: function (event) {
+          this.provider = event.target.value;
+          this.rebuild();
+        },
+        setRoom: function (event) {
+          this.room = event.target.value;
+          this.rebuild();
+        },
+        setCancelled: function (event) {
+          this.cancelled = !!event.target.checked;
+          this.refetch();
+        },
+        setLocation: function (event) {
+          var url = new URL(window.location.href);
+          url.searchParams.set("location", event.target.value);
+          window.location.assign(url.toString());
+        },
+        save: function (info) {
+          var self = this;
+          var item = info.event.extendedProps.item;
+          var zone = this.config.timezone;
+          var start = wallOf(info.event.start);
+          var body = {
+            start: new Date(wallToUtc(start, zone)).toISOString(),
+            duration_minutes: Math.round((info.event.end - info.event.start) / 60000),
+            version: item.version,
+          };
+          if (info.newResource) {
+            if (this.group === "provider") {
+              body.practitioner_id = info.newResource.id;
+            } else if (info.newResource.id !== "none") {
+              body.room_id = info.newResource.id;
+            } else {
+              info.revert();
+              toast("error", "Choose a room column to move an appointment into.");
+              return;
+            }
+          }
+          fetch(this.config.urls.move + item.id, {
+            method: "PUT",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+            body: JSON.stringify(body),
+          })
+            .then(function (response) {
+              return response
+                .json()
+                .catch(function () {
+                  return {};
+                })
+                .then(function (data) {
+                  if (!response.ok) {
+                    var message = data.detail || requestErrorMessage(response.status);
+                    throw new Error(message + " The appointment was put back.");
+                  }
+                  item.version = data.version;
+                  toast("success", item.patient_name + " moved to " + clock(start) + ".");
+                  self.refetchSoon();
+                });
+            })
+            .catch(function (problem) {
+              info.revert();
+              toast("error", problem && problem.message !== "Failed to fetch" ? problem.message : NETWORK_ERROR);
+            });
+        },
+        openDetail: function (id) {
+          this.dialogTitle = "Appointment";
+          this.openDialog(this.config.urls.detail + encodeURIComponent(id) + "/");
+        },
+        openBookingAt: function (info) {
+          if (!this.config.canBook) {
+            return;
+          }
+          var params = new URLSearchParams({ start: wallOf(info.date).slice(0, 16), location: this.config.location });
+          if (info.resource && info.resource.id !== "none") {
+            params.set(this.group === "room" ? "room" : "provider", info.resource.id);
+          }
+          this.dialogTitle = "Book an appointment";
+          this.openDialog(this.config.urls.book + "?" + params.toString());
+        },
+        newBooking: function () {
+          var day = this.ec ? wallOf(this.ec.getOption("date")).slice(0, 10) : this.config.date;
+          var params = new URLSearchParams({ start: day + "T09:00", location: this.config.location });
+          if (this.provider) {
+            params.set("provider", this.provider);
+          }
+          this.dialogTitle = "Book an appointment";
+          this.openDialog(this.config.urls.book + "?" + params.toString());
+        },
+        openDialog: function (url) {
+          var self = this;
+          var target = this.$refs.dialogBody;
+          this.opener = document.activeElement;
+          var waiting = document.createElement("p");
+          waiting.className = "p-6 text-sm text-slate-500";
+          waiting.setAttribute("role", "status");
+          waiting.textContent = "Loading…";
+          target.replaceChildren(waiting);
+          this.dialogOpen = true;
+          window.htmx.ajax("GET", url, { target: target, swap: "innerHTML" }).then(function () {
+            self.$nextTick(function () {
+              var panel = self.$refs.panel;
+              var first = panel && (panel.querySelector("[data-autofocus]") || focusableIn(panel)[0]);
+              if (first) {
+                first.focus();
+              }
+            });
+          });
+        },
+        closeDialog: function () {
+          if (!this.dialogOpen) {
+            return;
+          }
+          this.dialogOpen = false;
+          if (this.opener && document.contains(this.opener)) {
+            this.opener.focus();
+          }
+        },
+        trapFocus: function (event) {
+          trapTab(event, this.$refs.panel);
+        },
+      };
+    });
+
+    // The booking form: a suggested time fills the start field and re-checks it.
+    Alpine.data("bookingForm", function () {
+      return {
+        pick: function (event) {
+          var value = event.currentTarget.getAttribute("data-start");
+          var input = this.$root.querySelector('input[name="start"]');
+          if (input && value) {
+            input.value = value;
+            input.dispatchEvent(new Event("change", { bubbles: true }));
+          }
         },
       };
     });

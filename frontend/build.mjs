@@ -10,6 +10,9 @@ const files = {
   "htmx.min.js": "node_modules/htmx.org/dist/htmx.min.js",
   "alpine.min.js": "node_modules/@alpinejs/csp/dist/cdn.min.js",
   "app.js": "frontend/app.js",
+  "event-calendar.min.js": "node_modules/@event-calendar/build/dist/event-calendar.min.js",
+  "event-calendar.min.css": "node_modules/@event-calendar/build/dist/event-calendar.min.css",
+  "calendar.css": "frontend/calendar.css",
 };
 
 mkdirSync(dist, { recursive: true });

@@ -18,17 +18,19 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "today",
         "Today",
-        "section_today",
+        "scheduling_today",
         "sun",
         ("scheduling.view", "scheduling.view_own"),
+        built=True,
         blurb="Arrivals, rooms in use and what needs attention, at a glance.",
     ),
     Section(
         "calendar",
         "Calendar",
-        "section_calendar",
+        "scheduling_calendar",
         "calendar",
         ("scheduling.view", "scheduling.view_own"),
+        built=True,
         blurb="Book, move and check in appointments across providers and rooms.",
     ),
     Section(

@@ -92,10 +92,45 @@ def targets(clinic, other_clinic, make_member, owner):
             "tag_id": tag.pk,
             "provider_id": practitioner.pk,
             "exception_id": time_off.pk,
+            **_appointment(actor, catalog, patient, practitioner),
         }
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
     return {"own": build(clinic, owner), "other": build(other_clinic, other_owner)}
+
+
+def _appointment(actor, catalog, patient, practitioner) -> dict:
+    """A booked appointment of the practitioner, who also acts as the provider role on routes
+    that open one (a provider sees only their own calendar)."""
+    from medspa.catalog import services as catalog_services
+    from medspa.scheduling import services as scheduling_services
+
+    catalog_services.service_update(
+        actor=actor, service_id=catalog["facial"].pk, data={"provider_ids": [practitioner.pk]}
+    )
+    scheduling_services.hours_replace(
+        actor,
+        provider_id=practitioner.pk,
+        location_id=catalog["location"].pk,
+        blocks=[scheduling_services.Block(day, 9 * 60, 17 * 60) for day in range(7)],
+    )
+    day = datetime.now(tz=UTC).date() + timedelta(days=10)
+    start = datetime(day.year, day.month, day.day, 15, tzinfo=UTC)  # 10:00 or 11:00 in New York
+    visit = scheduling_services.book(
+        actor,
+        scheduling_services.BookingRequest(
+            patient_id=patient.pk, service_ids=[catalog["facial"].pk], provider_id=practitioner.pk, start=start
+        ),
+    )
+    return {"appointment_id": visit.booked[0].pk, "appointment_practitioner": practitioner}
+
+
+def matrix_member(clinic, role, make_member, route, values):
+    """The acting member for a role; the provider role is the appointment's practitioner on
+    routes that open an appointment (its own calendar)."""
+    if role == Role.PROVIDER and "appointment_id" in route.params:
+        return values["appointment_practitioner"]
+    return make_member(clinic, role, email=f"actor-{role}@test.example")
 
 
 def _file_token(actor) -> str:
@@ -137,7 +172,7 @@ def allowed(role: str, route) -> bool:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", PERMISSION_ROUTES, ids=lambda r: r.name)
 def test_permission_matrix(route, role, clinic, make_member, targets, login):
-    user = make_member(clinic, role, email=f"actor-{role}@test.example")
+    user = matrix_member(clinic, role, make_member, route, targets["own"])
     client = login(user)
     url = route_url(route, targets["own"])
     before = snapshot()

@@ -1,0 +1,176 @@
+"""The calendar in Chromium against the real ASGI server (uvicorn in a subprocess, with the
+database relay carrying live events, as in the embedded setup): drag an appointment to a
+new time and find it there after a reload; see a booking made elsewhere appear without a
+reload; check in from the Today page. No CSP violations anywhere.
+
+The browser runs in Berlin while the clinic is in New York: the calendar must show and
+send the location's wall-clock times, not the device's.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from medspa.core.permissions import Role
+from medspa.core.tests.test_live_events import server  # noqa: F401 - the uvicorn fixture
+from medspa.scheduling import services
+from medspa.scheduling.models import Appointment
+from medspa.scheduling.tests.conftest import NEW_YORK, at, next_weekday
+from medspa.tests.test_browser import CHROMIUM
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(CHROMIUM is None, reason="system Chromium not installed (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def site(server):  # noqa: F811 - the live-events test's uvicorn fixture gives the port
+    return f"http://127.0.0.1:{server}"
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def open_page(browser, site: str, session: str, viewport=None):
+    """A page in a fresh browser context signed in with `session` (the test client's login:
+    the server process hashes passwords differently from the test settings)."""
+    ctx = browser.new_context(
+        base_url=site, timezone_id="Europe/Berlin", viewport=viewport or {"width": 1280, "height": 1600}
+    )
+    ctx.add_cookies([{"name": "medspa_session", "value": session, "url": site}])
+    page = ctx.new_page()
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda msg: page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    page.on("pageerror", lambda error: page.csp_violations.append(f"page error: {error}"))
+    return page
+
+
+@pytest.fixture
+def desk(setup, make_member, login):
+    user = make_member(setup.clinic, Role.FRONT_DESK, email="desk@test.example")
+    return login(user).cookies["medspa_session"].value
+
+
+def event(page, patient_name):
+    return page.locator(".ec-event.appt", has_text=patient_name)
+
+
+def test_drag_to_a_new_time_persists_after_reload(site, browser, setup, desk):
+    day = next_weekday()
+    visit = services.book(setup.owner, setup.request(at(day, 10)))
+    appointment = visit.booked[0]
+    name = setup.patient.display_name
+    page = open_page(browser, site, desk)
+    page.goto(f"/calendar/?date={day.isoformat()}")
+    card = event(page, name)
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("10:00")  # New York time, though the browser is in Berlin
+    box = card.bounding_box()
+    minutes = (appointment.end_at - appointment.start_at).total_seconds() / 60
+    per_minute = box["height"] / minutes
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8 + per_minute * 90, steps=12)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8 + per_minute * 180, steps=12)
+    page.mouse.up()
+    expect(page.get_by_text(f"{name} moved to 13:00.")).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.start_at == at(day, 13)
+    assert appointment.version == 2
+
+    page.reload()
+    expect(event(page, name)).to_contain_text("13:00")
+    assert page.csp_violations == []
+
+
+def test_a_conflicting_drop_snaps_back_with_the_reason(site, browser, setup, desk):
+    day = next_weekday()
+    first = services.book(setup.owner, setup.request(at(day, 10))).booked[0]
+    services.book(setup.owner, setup.request(at(day, 13)))
+    page = open_page(browser, site, desk)
+    page.goto(f"/calendar/?date={day.isoformat()}")
+    card = event(page, setup.patient.display_name).filter(has_text="10:00")
+    expect(card).to_be_visible()
+    box = card.bounding_box()
+    per_minute = box["height"] / ((first.end_at - first.start_at).total_seconds() / 60)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8 + per_minute * 180, steps=20)
+    page.mouse.up()
+    expect(page.get_by_text("The appointment was put back.")).to_be_visible()
+    page.screenshot(path="/tmp/cal-conflict.png")
+    expect(card).to_be_visible()  # back at 10:00
+    first.refresh_from_db()
+    assert first.start_at == at(day, 10) and first.version == 1
+    assert page.csp_violations == []
+
+
+def test_changes_from_another_session_appear_live(site, browser, setup, desk):
+    day = next_weekday()
+    page = open_page(browser, site, desk)
+    page.goto(f"/calendar/?date={day.isoformat()}")
+    expect(page.get_by_text("Live", exact=True)).to_be_visible()
+    expect(page.get_by_text("No appointments in this range.")).to_be_visible()
+
+    # Someone else books (a service call in this process; the relay carries the event).
+    visit = services.book(setup.owner, setup.request(at(day, 11)))
+    card = event(page, setup.patient.display_name)
+    expect(card).to_contain_text("11:00", timeout=3000)
+
+    # …and moves it: the open calendar follows without a reload.
+    services.appointment_move(setup.owner, visit.booked[0].pk, start=at(day, 15))
+    expect(card).to_contain_text("15:00", timeout=3000)
+    assert page.csp_violations == []
+
+
+def test_today_page_checks_in_and_follows_other_sessions(site, browser, setup, desk):
+    from django.utils import timezone
+
+    now = timezone.now().astimezone(NEW_YORK)
+    # A slot later today inside the 9–17 hours is not always available (the test may run at
+    # night), so the appointment is written as the booking would, through the service, for
+    # the next free quarter hour of a 24-hour schedule.
+    services.hours_replace(
+        setup.owner,
+        provider_id=setup.provider_user.pk,
+        location_id=setup.location.pk,
+        blocks=[services.Block(weekday, 0, 24 * 60) for weekday in range(7)],
+    )
+    start = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    start = start - timedelta(minutes=start.minute % 15)
+    if start.date() != now.date():
+        pytest.skip("too close to midnight in New York for a same-day appointment")
+    visit = services.book(setup.owner, setup.request(start))
+    page = open_page(browser, site, desk)
+    page.goto("/today/")
+    upcoming = page.locator("[data-group=upcoming]")
+    expect(upcoming).to_contain_text(setup.patient.display_name)
+    page.get_by_role("button", name=f"Check in {setup.patient.display_name}").click()
+    expect(page.locator("[data-group=arrived]")).to_contain_text(setup.patient.display_name)
+    assert Appointment.objects.get(pk=visit.booked[0].pk).status == "arrived"
+
+    # Another session starts the visit: the Today list follows live.
+    services.appointment_set_status(setup.owner, visit.booked[0].pk, "in_progress")
+    expect(page.locator("[data-group=in_progress]")).to_contain_text(setup.patient.display_name, timeout=3000)
+    assert page.csp_violations == []
