@@ -34,6 +34,15 @@ SECTIONS: tuple[Section, ...] = (
         blurb="Book, move and check in appointments across providers and rooms.",
     ),
     Section(
+        "waitlist",
+        "Waitlist",
+        "scheduling_waitlist",
+        "clock",
+        ("scheduling.view",),
+        built=True,
+        blurb="Patients waiting for an earlier time, and the openings offered to them.",
+    ),
+    Section(
         "patients",
         "Patients",
         "patients_list",

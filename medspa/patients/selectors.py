@@ -18,6 +18,7 @@ from medspa.core.pagination import clamp_offset
 from medspa.patients.models import Allergy, Communication, Patient, PatientTag, Relationship, Tag
 from medspa.patients.normalize import PREFIX_END, digits, fold, name_key, query_words
 from medspa.patients.services import CLINICAL_FIELDS
+from medspa.patients.timeline import TimelineEntry, timeline_sources
 
 MAX_LIMIT = 100
 NAME_KEYS = ("first_key", "last_key", "preferred_key")
@@ -357,16 +358,6 @@ def tag_list(*, actor: Actor) -> QuerySet[Tag]:
     return Tag.objects.filter(clinic=actor.clinic)
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    kind: str
-    at: datetime
-    title: str
-    summary: str
-    link: str
-    actor: str
-
-
 TIMELINE_TITLES = {
     "patient.created": "Profile created",
     "patient.updated": "Profile updated",
@@ -378,10 +369,8 @@ TIMELINE_TITLES = {
 
 
 def patient_timeline(*, actor: Actor, patient_id, offset: int = 0, limit: int = 30) -> tuple[list[TimelineEntry], bool]:
-    """Everything about the patient, newest first: profile history and communications.
-
-    Later modules (appointments, charts, photos, consents, invoices) add their entries here.
-    """
+    """Everything about the patient, newest first: profile history, communications, and the
+    entries of every module registered in patients.timeline (appointments, charts, …)."""
     patient_get(actor=actor, patient_id=patient_id)
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = clamp_offset(offset)
@@ -401,6 +390,8 @@ def patient_timeline(*, actor: Actor, patient_id, offset: int = 0, limit: int = 
         staff = entry.staff.full_name if entry.staff else ""
         title = f"{entry.get_kind_display()} ({entry.get_direction_display().lower()})"
         entries.append(TimelineEntry("communication", entry.occurred_at, title, entry.body[:280], "", staff))
+    for source in timeline_sources():
+        entries.extend(list(source(actor=actor, patient_id=patient_id, limit=window))[:window])
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[offset : offset + limit], len(entries) > offset + limit
 

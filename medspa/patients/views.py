@@ -28,6 +28,7 @@ from medspa.patients.forms import (
     PatientForm,
     RelationshipForm,
 )
+from medspa.patients.tabs import hidden_tabs, registered_tab
 
 PAGE_SIZE = 25
 TIMELINE_PAGE = 30
@@ -249,7 +250,7 @@ def _profile_context(request: HttpRequest, patient, tab: str) -> dict:
         "photo_url": cache(partial(services.patient_photo_url, actor=actor, patient=patient)),
         "photo_max_mb": settings.FILE_MAX_UPLOAD_BYTES // (1024 * 1024),
         "tab": tab,
-        "tabs": TABS,
+        "tabs": [t for t in TABS if t[0] not in hidden_tabs(actor)],
         "tab_template": f"patients/partials/tab_{'unavailable' if tab in UNBUILT_TABS else tab}.html",
         "can_edit": actor.can("patients.edit"),
         "can_view_clinical": actor.can("patients.view_clinical"),
@@ -424,10 +425,15 @@ def patient_relationship_delete_view(request: HttpRequest, patient_id) -> HttpRe
 @requires("patients.view")
 @_follow_merges
 def patient_tab_unavailable_view(request: HttpRequest, patient_id, tab: str) -> HttpResponse:
-    """Appointments, charts, photos, consents, billing: not built yet, and honest about it."""
+    """Appointments, charts, photos, consents, billing: the content another module registered
+    (patients.tabs), or, while the module is not built, an honest empty state."""
     patient = _load(request, patient_id)
     if refused := _only(request, "GET", "HEAD"):
         return refused
+    if registered := registered_tab(tab):
+        context = _profile_context(request, patient, tab) | {"tab_html": registered.render(request, patient)}
+        context["tab_template"] = "patients/partials/tab_registered.html"
+        return render_page(request, "patients/detail.html", context, partial=context["tab_template"])
     label = TAB_LABELS[tab]
     extra = {"unavailable_title": f"{label} not available yet", "unavailable_message": UNBUILT_TABS[tab]}
     context = _profile_context(request, patient, tab) | extra

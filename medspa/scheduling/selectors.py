@@ -1,26 +1,37 @@
 """Reads of scheduling, scoped to the actor's clinic: available times, the calendar, one
-appointment, the booking rules, schedules and the waitlist."""
+appointment, the booking rules, schedules, the waitlist, a patient's appointments and
+timeline entries, and the providers' calendar feeds."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
+from medspa.catalog.selectors import provider_candidates
 from medspa.core.actors import Actor
 from medspa.core.errors import InvalidInput, NotFound, PermissionDenied
+from medspa.core.models import AuditEvent
+from medspa.patients.selectors import patient_get
+from medspa.patients.timeline import TimelineEntry
 from medspa.scheduling.availability.engine import find_slots
 from medspa.scheduling.availability.loader import Context, Search, from_minute, load, location_with_policy
 from medspa.scheduling.choices import MAX_BLOCK_MINUTES, AppointmentStatus, WaitlistStatus
 from medspa.scheduling.models import (
     Appointment,
+    CalendarFeed,
     ScheduleException,
     WaitlistEntry,
     WaitlistOffer,
     WorkingHours,
 )
-from medspa.scheduling.services import BOOK, BOOK_OWN, as_uuid
+from medspa.scheduling.services import BOOK, BOOK_OWN, MANAGE, as_uuid
+from medspa.scheduling.services.feeds import token_hash
 
 VIEW, VIEW_OWN = "scheduling.view", "scheduling.view_own"
 MAX_CALENDAR_DAYS = 42
@@ -144,4 +155,169 @@ def waitlist_offers(actor: Actor, *, since: datetime) -> QuerySet[WaitlistOffer]
         .filter(~Q(entry__status=WaitlistStatus.BOOKED))
         .select_related("entry__patient", "entry__service", "provider", "location")
         .order_by("start_at", "entry__created_at")
+    )
+
+
+# The patient profile: its Appointments tab and its timeline entries -------------------
+
+PATIENT_APPOINTMENTS_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class PatientAppointment:
+    appointment: Appointment
+    local_start: datetime
+    local_end: datetime
+    day_url: str
+
+
+@dataclass(frozen=True)
+class PatientAppointments:
+    upcoming: list[PatientAppointment]
+    past: list[PatientAppointment]
+    more_upcoming: bool
+    more_past: bool
+
+
+def calendar_day_url(day: date) -> str:
+    """The staff calendar opened on `day` (the calendar page's name, or its section while
+    the page is not built)."""
+    for name in ("scheduling_calendar", "section_calendar"):
+        try:
+            return f"{reverse(name)}?date={day.isoformat()}"
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def _on_profile(appointment: Appointment) -> PatientAppointment:
+    zone = ZoneInfo(appointment.location.timezone)
+    start = appointment.start_at.astimezone(zone)
+    return PatientAppointment(appointment, start, appointment.end_at.astimezone(zone), calendar_day_url(start.date()))
+
+
+def patient_appointments(actor: Actor, patient_id, *, limit: int = PATIENT_APPOINTMENTS_LIMIT) -> PatientAppointments:
+    """A patient's upcoming appointments (soonest first) and past ones (latest first), with
+    their time in the location's zone; a provider limited to their own calendar sees theirs."""
+    own = own_only(actor)
+    patient = patient_get(actor=actor, patient_id=as_uuid(patient_id, "patient_id"))
+    rows = Appointment.objects.filter(clinic=actor.clinic, patient=patient).select_related(
+        "service", "provider", "location", "room"
+    )
+    if own is not None:
+        rows = rows.filter(provider_id=own)
+    now = timezone.now()
+    upcoming = list(rows.filter(start_at__gte=now).order_by("start_at", "id")[: limit + 1])
+    past = list(rows.filter(start_at__lt=now).order_by("-start_at", "-id")[: limit + 1])
+    return PatientAppointments(
+        upcoming=[_on_profile(a) for a in upcoming[:limit]],
+        past=[_on_profile(a) for a in past[:limit]],
+        more_upcoming=len(upcoming) > limit,
+        more_past=len(past) > limit,
+    )
+
+
+# What each audited appointment action says on the patient's timeline.
+TIMELINE_ACTIONS = {
+    "appointment.booked": "Appointment booked",
+    "appointment.double_booked": "Appointment booked (double-booked)",
+    "appointment.moved": "Appointment moved",
+    "appointment.cancelled": "Appointment cancelled",
+    "appointment.no_show": "Did not attend",
+    "appointment.arrived": "Checked in",
+    "appointment.completed": "Appointment completed",
+}
+
+
+def patient_timeline_entries(*, actor: Actor, patient_id, limit: int) -> list[TimelineEntry]:
+    """The patient's appointment history for the profile timeline, newest first, at most
+    `limit` entries: booked, moved, cancelled, no-show, checked in, completed. Roles without a
+    calendar permission get none; a provider limited to their own calendar gets only theirs."""
+    try:
+        own = own_only(actor)
+    except PermissionDenied:
+        return []
+    events = AuditEvent.objects.filter(
+        clinic=actor.clinic, patient_id=str(patient_id), action__in=list(TIMELINE_ACTIONS)
+    )
+    if own is not None:
+        mine = Appointment.objects.filter(clinic=actor.clinic, patient_id=patient_id, provider_id=own)
+        events = events.filter(object_id__in=[str(pk) for pk in mine.values_list("pk", flat=True)])
+    events = list(events.order_by("-created_at", "-seq")[:limit])
+    appointments = {
+        str(a.pk): a
+        for a in Appointment.objects.filter(
+            clinic=actor.clinic, patient_id=patient_id, pk__in=[e.object_id for e in events]
+        ).select_related("service", "provider", "location")
+    }
+    entries = []
+    for event in events:
+        appointment = appointments.get(event.object_id)
+        if appointment is None:
+            continue
+        shown = _on_profile(appointment)
+        summary = (
+            f"{appointment.service.name} with {appointment.provider.full_name} · {shown.local_start:%b %-d, %Y %H:%M}"
+        )
+        changes = event.changes or {}
+        if event.action == "appointment.moved" and len(changes.get("start") or []) == 2:
+            zone = shown.local_start.tzinfo
+            old, new = (datetime.fromisoformat(value).astimezone(zone) for value in changes["start"])
+            summary = f"{appointment.service.name} · from {old:%b %-d, %Y %H:%M} to {new:%b %-d, %Y %H:%M}"
+        if event.action == "appointment.cancelled" and changes.get("reason"):
+            summary += f" — {changes['reason']}"
+        title = TIMELINE_ACTIONS[event.action]
+        entries.append(TimelineEntry("appointment", event.created_at, title, summary, shown.day_url, event.actor_label))
+    return entries
+
+
+# Calendar feeds -----------------------------------------------------------------------
+
+FEED_PAST_DAYS, FEED_AHEAD_DAYS = 30, 90
+MAX_FEED_TOKEN = 128
+
+
+def calendar_feeds(actor: Actor) -> QuerySet[CalendarFeed]:
+    """Active feeds the actor may manage: everyone's with scheduling.manage, else their own."""
+    if not (actor.can(MANAGE) or actor.can(VIEW) or actor.can(VIEW_OWN)):
+        raise PermissionDenied(permission=VIEW_OWN)
+    rows = CalendarFeed.objects.filter(clinic=actor.clinic, revoked_at__isnull=True)
+    if not actor.can(MANAGE):
+        rows = rows.filter(provider_id=actor.user.pk if actor.user else None)
+    return rows.select_related("provider").order_by("created_at")
+
+
+def feed_for_token(token: str) -> CalendarFeed | None:
+    """The active feed a raw token opens, found by the token's SHA-256 (an indexed equality,
+    so an unknown or revoked token costs the same lookup). None when it opens nothing, or
+    when its provider no longer works at the clinic."""
+    if not token or len(token) > MAX_FEED_TOKEN:
+        return None
+    feed = (
+        CalendarFeed.objects.filter(token_hash=token_hash(token), revoked_at__isnull=True)
+        .select_related("clinic", "provider")
+        .first()
+    )
+    if feed is None:
+        return None
+    if not provider_candidates(actor=Actor.system(clinic=feed.clinic)).filter(pk=feed.provider_id).exists():
+        return None
+    return feed
+
+
+def feed_appointments(feed: CalendarFeed, *, now: datetime | None = None) -> QuerySet[Appointment]:
+    """The feed provider's appointments from 30 days ago to 90 days ahead, cancelled left out."""
+    now = now or timezone.now()
+    start, end = now - timedelta(days=FEED_PAST_DAYS), now + timedelta(days=FEED_AHEAD_DAYS)
+    return (
+        Appointment.objects.filter(
+            clinic_id=feed.clinic_id,
+            provider_id=feed.provider_id,
+            start_at__gte=start - timedelta(minutes=MAX_BLOCK_MINUTES),
+            start_at__lt=end,
+            end_at__gt=start,
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("patient", "service", "location")
+        .order_by("start_at", "id")
     )

@@ -22,7 +22,7 @@ from medspa.tests.routes import all_routes, page_routes
 ROLES = [r.value for r in Role]
 
 # The reviewed list of routes anyone may open without signing in.
-PUBLIC_ROUTES = {"healthz", "invitation_accept"}
+PUBLIC_ROUTES = {"healthz", "invitation_accept", "calendar_feed"}
 # Library-owned routes: allauth guards its own pages (sign-in, MFA), the admin needs is_staff
 # and signs in through allauth (secure_admin_login).
 LIBRARY_PREFIXES = ("library:allauth", "library:django.contrib.admin")
@@ -93,10 +93,40 @@ def targets(clinic, other_clinic, make_member, owner):
             "provider_id": practitioner.pk,
             "exception_id": time_off.pk,
             **_appointment(actor, catalog, patient, practitioner),
+            **_waitlist_and_feed(actor, catalog, patient, practitioner),
         }
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
     return {"own": build(clinic, owner), "other": build(other_clinic, other_owner)}
+
+
+def _waitlist_and_feed(actor, catalog, patient, practitioner) -> dict:
+    """A waitlist entry with an offered opening, and a provider's calendar feed."""
+    from django.utils import timezone
+
+    from medspa.scheduling import services as scheduling_services
+    from medspa.scheduling.models import WaitlistOffer
+
+    today = timezone.localdate()
+    entry = scheduling_services.waitlist_join(
+        actor,
+        patient_id=patient.pk,
+        service_id=catalog["facial"].pk,
+        location_id=catalog["location"].pk,
+        date_from=today,
+        date_to=today + timedelta(days=30),
+    )
+    start = timezone.now() + timedelta(days=3)
+    offer = WaitlistOffer.objects.create(
+        clinic=actor.clinic,
+        entry=entry,
+        provider=practitioner,
+        location=catalog["location"],
+        start_at=start,
+        end_at=start + timedelta(hours=1),
+    )
+    feed = scheduling_services.feed_create(actor, practitioner.pk).feed
+    return {"entry_id": entry.pk, "offer_id": offer.pk, "feed_id": feed.pk}
 
 
 def _appointment(actor, catalog, patient, practitioner) -> dict:

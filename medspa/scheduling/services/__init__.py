@@ -21,6 +21,7 @@ from medspa.scheduling.services.common import (
     default_location,
     require_booking,
 )
+from medspa.scheduling.services.feeds import CreatedFeed, feed_create, feed_revoke, feed_set_patient_names
 from medspa.scheduling.services.schedules import Block, exception_add, exception_remove, hours_replace, policy_update
 from medspa.scheduling.services.waitlist import book_offer, waitlist_join, waitlist_remove
 
@@ -30,6 +31,7 @@ __all__ = [
     "MANAGE",
     "Block",
     "BookingRequest",
+    "CreatedFeed",
     "SeriesResult",
     "appointment_cancel",
     "appointment_move",
@@ -43,6 +45,9 @@ __all__ = [
     "default_location",
     "exception_add",
     "exception_remove",
+    "feed_create",
+    "feed_revoke",
+    "feed_set_patient_names",
     "hours_replace",
     "policy_update",
     "require_booking",
