@@ -640,6 +640,10 @@
         get liveClass() {
           return this.live === "on" ? "bg-emerald-500" : this.live === "off" ? "bg-amber-500" : "bg-slate-300";
         },
+        // Rooms have no working hours: their columns are not greyed as closed.
+        get gridClass() {
+          return this.group === "room" ? "is-rooms" : "";
+        },
         get liveLabel() {
           return this.live === "on" ? "Live" : this.live === "off" ? "Reconnecting…" : "Connecting…";
         },

@@ -70,6 +70,15 @@ STATUS_ACTIONS = (
     (S.NO_SHOW, "No-show"),
 )
 
+STATUS_DONE = {
+    S.CONFIRMED: "confirmed",
+    S.ARRIVED: "checked in",
+    S.IN_PROGRESS: "started",
+    S.COMPLETED: "completed",
+    S.NO_SHOW: "marked as a no-show",
+    S.CANCELLED: "cancelled",
+}
+
 
 def _only(request: HttpRequest, *methods: str) -> HttpResponse | None:
     return None if request.method in methods else HttpResponseNotAllowed(methods)
@@ -316,8 +325,8 @@ def appointment_status_view(request: HttpRequest, appointment_id) -> HttpRespons
         )
     if error:
         return _toast(response, "error", error)
-    label = dict(STATUS_ACTIONS).get(form.cleaned_data["status"], "Cancelled")
-    return _toast(response, "success", f"{appointment.patient.display_name}: {label.lower()}.")
+    done = STATUS_DONE.get(form.cleaned_data["status"], "updated")
+    return _toast(response, "success", f"{appointment.patient.display_name} {done}.")
 
 
 # Booking dialog ------------------------------------------------------------------------

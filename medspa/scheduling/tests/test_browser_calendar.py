@@ -141,6 +141,12 @@ def test_changes_from_another_session_appear_live(site, browser, setup, desk):
     # …and moves it: the open calendar follows without a reload.
     services.appointment_move(setup.owner, visit.booked[0].pk, start=at(day, 15))
     expect(card).to_contain_text("15:00", timeout=3000)
+
+    # A column per room: the facial needs none, so it sits under "No room".
+    page.get_by_label("Columns").select_option("room")
+    expect(page.get_by_text("No room", exact=True)).to_be_visible()
+    expect(card).to_contain_text("15:00")
+    page.screenshot(path="/tmp/cal-rooms.png")
     assert page.csp_violations == []
 
 
@@ -168,9 +174,39 @@ def test_today_page_checks_in_and_follows_other_sessions(site, browser, setup, d
     expect(upcoming).to_contain_text(setup.patient.display_name)
     page.get_by_role("button", name=f"Check in {setup.patient.display_name}").click()
     expect(page.locator("[data-group=arrived]")).to_contain_text(setup.patient.display_name)
+    page.screenshot(path="/tmp/cal-today.png")
     assert Appointment.objects.get(pk=visit.booked[0].pk).status == "arrived"
 
     # Another session starts the visit: the Today list follows live.
     services.appointment_set_status(setup.owner, visit.booked[0].pk, "in_progress")
     expect(page.locator("[data-group=in_progress]")).to_contain_text(setup.patient.display_name, timeout=3000)
+    assert page.csp_violations == []
+
+
+def test_click_a_free_time_to_book_on_a_phone(site, browser, setup, desk):
+    day = next_weekday()
+    page = open_page(browser, site, desk, viewport={"width": 390, "height": 844})
+    page.goto(f"/calendar/?date={day.isoformat()}")
+    # One column on a phone: the first provider, changeable with the filter.
+    expect(page.locator(".ec-resource, .ec-col-head .ec-resource")).to_have_count(1)
+    page.get_by_label("Provider").select_option(str(setup.provider_user.pk))
+    page.screenshot(path="/tmp/cal-phone.png", full_page=True)
+    calendar = page.get_by_test_id("calendar-grid")
+    calendar.scroll_into_view_if_needed()
+    box = calendar.bounding_box()
+    # Tap in the column; the dialog's start field is set exactly afterwards.
+    page.mouse.click(box["x"] + box["width"] - 30, box["y"] + box["height"] * 0.6)
+    dialog = page.get_by_role("dialog", name="Book an appointment")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Search patients").fill(setup.patient.last_name)
+    expect(dialog.get_by_role("radio", name=setup.patient.display_name)).to_be_checked()
+    dialog.get_by_label("Service").select_option(str(setup.menu["facial"].pk))
+    dialog.get_by_label("Start").fill(f"{day.isoformat()}T14:30")
+    dialog.get_by_label("Start").dispatch_event("change")
+    expect(dialog.get_by_test_id("slot-free")).to_be_visible()
+    page.screenshot(path="/tmp/cal-phone-dialog.png", full_page=True)
+    dialog.get_by_role("button", name="Book appointment").click()
+    expect(dialog).to_be_hidden()
+    expect(event(page, setup.patient.display_name)).to_contain_text("14:30")
+    assert Appointment.objects.get().start_at == at(day, 14, 30)
     assert page.csp_violations == []
