@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -148,11 +148,17 @@ def waitlist(actor: Actor, *, status: str = WaitlistStatus.WAITING) -> QuerySet[
 
 
 def waitlist_offers(actor: Actor, *, since: datetime) -> QuerySet[WaitlistOffer]:
-    """Openings offered to waitlist entries that are still in the future and not booked."""
+    """Openings offered to waitlist entries that are still in the future and not booked —
+    neither through this offer nor through another offer of the same time — to entries still
+    on the list."""
     actor.require(VIEW)
+    taken = WaitlistOffer.objects.filter(
+        clinic=actor.clinic, booked=True, provider_id=OuterRef("provider_id"), start_at=OuterRef("start_at")
+    )
     return (
         WaitlistOffer.objects.filter(clinic=actor.clinic, start_at__gte=since, booked=False)
-        .filter(~Q(entry__status=WaitlistStatus.BOOKED))
+        .filter(~Q(entry__status__in=[WaitlistStatus.BOOKED, WaitlistStatus.REMOVED]))
+        .exclude(Exists(taken))
         .select_related("entry__patient", "entry__service", "provider", "location")
         .order_by("start_at", "entry__created_at")
     )

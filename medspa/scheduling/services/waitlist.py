@@ -126,4 +126,24 @@ def book_offer(actor: Actor, *, offer_id) -> Visit:
         WaitlistEntry.objects.filter(pk=offer.entry_id).update(
             status=WaitlistStatus.BOOKED, booked_appointment=visit.booked[0]
         )
+        _release_others(actor, offer)
         return visit
+
+
+def _release_others(actor: Actor, offer: WaitlistOffer) -> None:
+    """The same time was offered to other entries: those without another open offer go back
+    to waiting, so the next opening can reach them."""
+    siblings = WaitlistOffer.objects.filter(
+        clinic=actor.clinic, provider_id=offer.provider_id, start_at=offer.start_at, booked=False
+    ).exclude(pk=offer.pk)
+    entry_ids = set(siblings.values_list("entry_id", flat=True))
+    still_offered = set(
+        WaitlistOffer.objects.filter(
+            clinic=actor.clinic, entry_id__in=entry_ids, booked=False, start_at__gte=timezone.now()
+        )
+        .exclude(provider_id=offer.provider_id, start_at=offer.start_at)
+        .values_list("entry_id", flat=True)
+    )
+    WaitlistEntry.objects.filter(
+        clinic=actor.clinic, pk__in=entry_ids - still_offered, status=WaitlistStatus.OFFERED
+    ).update(status=WaitlistStatus.WAITING)

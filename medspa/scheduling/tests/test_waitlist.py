@@ -337,3 +337,23 @@ def test_offers_in_the_past_are_not_listed(setup, day, desk):
         start_at=timezone.now() - timedelta(hours=2), end_at=timezone.now() - timedelta(hours=1)
     )
     assert "No openings offered" in desk.get("/waitlist/").content.decode()
+
+
+def test_booking_one_offer_withdraws_the_same_time_from_the_others_who_wait_again(
+    setup, day, desk, django_capture_on_commit_callbacks
+):
+    first, second = join(setup, day), join(setup, day)
+    opening = cancel_at(setup, at(day, 10), django_capture_on_commit_callbacks)
+    offers = {o.entry_id: o for o in WaitlistOffer.objects.filter(freed_by=opening)}
+    assert desk.post(f"/waitlist/offers/{offers[first.pk].pk}/book/").status_code == 302
+    page = desk.get("/waitlist/").content.decode()
+    assert f"/waitlist/offers/{offers[second.pk].pk}/book/" not in page  # the time is taken
+    assert WaitlistEntry.objects.get(pk=second.pk).status == WaitlistStatus.WAITING
+    next_opening = cancel_at(setup, at(day, 14), django_capture_on_commit_callbacks)
+    assert offered(next_opening) == [second.pk]
+
+
+def test_offers_of_removed_entries_are_not_listed(setup, day, desk):
+    offer = _offer(setup, day)
+    services.waitlist_remove(setup.owner, entry_id=offer.entry_id)
+    assert f"/waitlist/offers/{offer.pk}/book/" not in desk.get("/waitlist/").content.decode()
