@@ -69,7 +69,7 @@ class Room(TenantModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["location", "name"], name="room_unique_name"),
+            models.UniqueConstraint(fields=["clinic", "location", "name"], name="room_unique_name"),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="room_capacity_positive"),
         ]
         indexes = [models.Index(fields=["clinic", "location", "kind"], name="room_clinic_location_kind")]
@@ -91,7 +91,7 @@ class Equipment(TenantModel):
         ordering = ["name"]
         verbose_name_plural = "equipment"
         constraints = [
-            models.UniqueConstraint(fields=["location", "name"], name="equipment_unique_name"),
+            models.UniqueConstraint(fields=["clinic", "location", "name"], name="equipment_unique_name"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="equipment_quantity_positive"),
         ]
         indexes = [models.Index(fields=["clinic", "location"], name="equipment_clinic_location")]
@@ -209,7 +209,7 @@ class ServiceProvider(TenantModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["service", "user"], name="serviceprovider_unique")]
+        constraints = [models.UniqueConstraint(fields=["clinic", "service", "user"], name="serviceprovider_unique")]
         indexes = [models.Index(fields=["clinic", "user"], name="serviceprovider_clinic_user")]
 
 
@@ -220,7 +220,7 @@ class ServiceEquipment(TenantModel):
     equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["service", "equipment"], name="serviceequipment_unique")]
+        constraints = [models.UniqueConstraint(fields=["clinic", "service", "equipment"], name="serviceequipment_unique")]
         indexes = [models.Index(fields=["clinic", "equipment"], name="serviceequipment_clinic_eq")]
 
 
@@ -231,7 +231,7 @@ class ServiceTaxRate(TenantModel):
     tax_rate = models.ForeignKey(TaxRate, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["service", "tax_rate"], name="servicetaxrate_unique")]
+        constraints = [models.UniqueConstraint(fields=["clinic", "service", "tax_rate"], name="servicetaxrate_unique")]
         indexes = [models.Index(fields=["clinic", "tax_rate"], name="servicetaxrate_clinic_rate")]
 
 
@@ -242,5 +242,5 @@ class ServiceAddon(TenantModel):
     addon = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["service", "addon"], name="serviceaddon_unique")]
+        constraints = [models.UniqueConstraint(fields=["clinic", "service", "addon"], name="serviceaddon_unique")]
         indexes = [models.Index(fields=["clinic", "addon"], name="serviceaddon_clinic_addon")]

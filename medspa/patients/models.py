@@ -256,7 +256,7 @@ class PatientImport(TenantModel):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["clinic", "-created_at"], name="patientimport_recent"),
-            models.Index(fields=["status", "updated_at"], name="patientimport_status"),
+            models.Index(fields=["clinic", "status", "updated_at"], name="patientimport_status"),
         ]
 
     def __str__(self) -> str:

@@ -43,7 +43,12 @@ def test_upload_see_refuse_and_remove_the_photo(page, clinic, make_member, viewp
     page.locator("#patient-photo").get_by_role("button", name="Save photo").click()
     photo = page.locator("#patient-photo img")
     expect(photo).to_be_visible()
-    page.wait_for_function("document.querySelector('#patient-photo img').naturalWidth > 0")
+    # Poll from the test (a string predicate would need 'unsafe-eval', which the CSP forbids).
+    expect(photo).to_have_js_property("complete", True)
+    for _ in range(50):
+        if photo.evaluate("img => img.naturalWidth") > 0:
+            break
+        page.wait_for_timeout(100)
     assert photo.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [400, 600]  # upright
     page.screenshot(path=f"/tmp/shot-photo-{viewport['width']}.png", full_page=True)
 
