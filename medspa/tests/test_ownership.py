@@ -11,6 +11,7 @@ between clinic-owned models finds no row pointing at another clinic's row.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.apps import apps
@@ -25,6 +26,7 @@ from medspa.core.models import Location, TenantModel
 from medspa.core.permissions import Role
 from medspa.patients import services as patient_services
 from medspa.patients.models import Patient
+from medspa.tests import scheduling_world
 from medspa.tests.factories import PASSWORD
 
 FUZZ = settings(
@@ -34,7 +36,14 @@ FUZZ = settings(
 )
 OWNERSHIP_KEYS = ("clinic_id", "clinic", "patient_id", "id", "owner_id", "location_id", "staff_id", "created_by_id")
 
-# A valid body per write operation; id-like fields are then replaced with the other clinic's ids.
+BOOKING = {
+    "patient_id": "{patient_id}",
+    "service_id": "{service_id}",
+    "practitioner_id": "{practitioner_id}",
+    "start": "{free_start}",
+}
+# A valid body per write operation ("{name}" is one of our clinic's ids or times); id-like
+# fields are then replaced with the other clinic's ids.
 BASE_BODIES = {
     ("post", "/api/auth/token"): {"email": "owner@test.example", "password": PASSWORD},
     ("post", "/api/patients"): {"first_name": "Smug", "last_name": "Gler"},
@@ -43,7 +52,19 @@ BASE_BODIES = {
     ("post", "/api/patients/{patient_id}/relationships"): {"kind": "sibling"},
     ("post", "/api/patients/{patient_id}/communications"): {"kind": "note", "body": "Smuggled?"},
     ("post", "/api/patients/{patient_id}/merge"): {},
+    ("post", "/api/booking/appointments"): BOOKING,
+    ("post", "/api/booking/validate-booking"): BOOKING,
+    ("put", "/api/booking/appointments/{appointment_id}"): {"start": "{move_start}"},
+    ("delete", "/api/booking/appointments/{appointment_id}"): {"reason": "Smuggled?"},
+    ("post", "/api/appointments/{appointment_id}/status"): {"status": "confirmed"},
+    ("post", "/api/booking/waitlist"): {
+        "patient_id": "{patient_id}",
+        "service_id": "{service_id}",
+        "date_from": "{date_from}",
+        "date_to": "{date_to}",
+    },
 }
+SCHEDULING_IDS = ("practitioner_id", "service_id", "location_id", "room_id", "appointment_id")
 
 
 # The checker ----------------------------------------------------------------------------
@@ -99,7 +120,7 @@ def stray_count() -> int:
 
 
 @pytest.fixture
-def world(clinic, other_clinic, owner, other_clinic_owner):
+def world(clinic, other_clinic, owner, other_clinic_owner, make_member):
     mine = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
     theirs = Actor.staff(user=other_clinic_owner, clinic=other_clinic, role=Role.OWNER)
     own_patient = patient_services.patient_create(actor=mine, data={"first_name": "Own", "last_name": "Patient"})
@@ -117,9 +138,19 @@ def world(clinic, other_clinic, owner, other_clinic_owner):
         Membership.objects.get(clinic=other_clinic, user=other_clinic_owner).pk,
         other_clinic.pk,
     ]
+    their_ids = [str(i) for i in their_ids]
+
+    def their_scheduling():
+        built = scheduling_world.build(other_clinic, other_clinic_owner, their_patients[0].pk, make_member)
+        their_ids.extend(str(built[name]) for name in SCHEDULING_IDS)
+        return {"built": True}
+
+    own = {"patient_id": own_patient.pk, "other_patient_id": own_other.pk}
     return {
-        "own": {"patient_id": own_patient.pk, "other_patient_id": own_other.pk},
-        "their_ids": [str(i) for i in their_ids],
+        # Calendars, services and a booking in both clinics, built when a booking route needs them.
+        "own": scheduling_world.Lazy(own, lambda: scheduling_world.build(clinic, owner, own_patient.pk, make_member)),
+        "their_scheduling": scheduling_world.Lazy({}, their_scheduling),
+        "their_ids": their_ids,
         "their_patient_ids": [str(p.pk) for p in their_patients],
         "their_tag_ids": [str(t.pk) for t in their_tags],
         "their_clinic": other_clinic,
@@ -145,6 +176,7 @@ def write_operations():
 
 
 WRITE_OPERATIONS = list(write_operations())
+SCHEMA_FIELDS = {(m, p): set(c.get("properties", {})) for m, p, c in WRITE_OPERATIONS}
 
 
 def _is_uuid_typed(prop: dict) -> bool:
@@ -193,13 +225,28 @@ def test_checker_walks_every_tenant_foreign_key():
 
 
 def _fill(template: str, values: dict) -> str:
-    for key, value in values.items():
-        template = template.replace("{" + key + "}", str(value))
-    return template
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
+
+
+# Dry runs answer 200 with the reasons a request would be refused; they write nothing.
+DRY_RUNS = {"/api/booking/validate-booking"}
+
+
+def refused(path: str, response) -> bool:
+    if path in DRY_RUNS and response.status_code == 200:
+        body = response.json()
+        return body["ok"] is False and all(400 <= r["status"] < 500 for r in body["reasons"])
+    return 400 <= response.status_code < 500
+
+
+def with_scheduling(world: dict) -> None:
+    """Build both clinics' calendars (once): ours for valid bodies, theirs for ids to smuggle."""
+    assert world["own"]["practitioner_id"] and world["their_scheduling"]["built"]
 
 
 def _send(client, method: str, path: str, body: dict, world: dict):
     url = _fill(path, world["own"])
+    body = {k: _fill(v, world["own"]) if isinstance(v, str) else v for k, v in body.items()}
     if "version" in body:
         body = {**body, "version": Patient.objects.get(pk=world["own"]["patient_id"]).version}
     if path == "/api/auth/token":
@@ -232,17 +279,40 @@ def smuggled_request(draw, world: dict):
 
 @pytest.mark.django_db
 def test_smuggled_ids_are_refused(api, world):
+    with_scheduling(world)
+
     @FUZZ
     @given(request=smuggled_request(world))
     def run(request):
         method, path, body, filled, extras = request
         response = _send(api, method, path, body, world)
         if filled or set(extras) - {"version"}:
-            assert 400 <= response.status_code < 500, (method, path, body, response.status_code, response.content[:300])
+            assert refused(path, response), (method, path, body, response.status_code, response.content[:300])
         assert response.status_code < 500
         assert stray_count() == 0, cross_clinic_references()
 
     run()
+
+
+def valid_body(method: str, path: str, world: dict) -> dict:
+    """The base body, completed with our own ids where the base leaves the id-like field out."""
+    if path.startswith(("/api/booking", "/api/appointments")):
+        with_scheduling(world)
+    body = dict(BASE_BODIES[(method, path)])
+    if path.endswith("/relationships"):
+        body["related_id"] = str(world["own"]["other_patient_id"])
+    if path.endswith("/merge"):
+        body["duplicate_id"] = str(world["own"]["other_patient_id"])
+    return body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), list(BASE_BODIES), ids=lambda v: v)
+def test_base_bodies_are_accepted(api, world, method, path):
+    """Without smuggled ids each base body is accepted, so the refusals above are about the ids."""
+    response = _send(api, method, path, valid_body(method, path, world), world)
+    assert response.status_code < 300, (response.status_code, response.content[:300])
+    assert stray_count() == 0
 
 
 @pytest.mark.django_db
@@ -251,17 +321,15 @@ def test_smuggled_ids_are_refused(api, world):
 def test_unknown_ownership_keys_are_refused_or_ignored(api, world, method, path, key, clinic):
     """A valid body plus `clinic_id` (etc.) of the other clinic: refused (422), or ignored, so
     whatever was written still belongs to our clinic."""
-    body = {**BASE_BODIES[(method, path)], key: world["their_ids"][0]}
+    body = {**valid_body(method, path, world), key: world["their_ids"][0]}
     if key == "clinic":
         body[key] = world["their_clinic"].slug
-    if path.endswith("/relationships"):
-        body["related_id"] = str(world["own"]["other_patient_id"])
-    if path.endswith("/merge"):
-        body["duplicate_id"] = str(world["own"]["other_patient_id"])
     their_patients = Patient.all_objects.filter(clinic=world["their_clinic"]).count()
     response = _send(api, method, path, body, world)
     if path == "/api/auth/token" and key == "clinic":
         assert 400 <= response.status_code < 500, response.content[:300]
+    elif key in SCHEMA_FIELDS[(method, path)]:  # a real field: the other clinic's id is refused
+        assert refused(path, response), (response.status_code, response.content[:300])
     elif path != "/api/auth/token":
         assert response.status_code == 422, (response.status_code, response.content[:300])
         assert "fields" in response.json()
