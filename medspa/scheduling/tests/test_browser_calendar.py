@@ -49,11 +49,14 @@ def browser():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def open_page(browser, site: str, session: str, viewport=None):
+def open_page(browser, site: str, session: str, viewport=None, **options):
     """A page in a fresh browser context signed in with `session` (the test client's login:
     the server process hashes passwords differently from the test settings)."""
     ctx = browser.new_context(
-        base_url=site, timezone_id="Europe/Berlin", viewport=viewport or {"width": 1280, "height": 1600}
+        base_url=site,
+        timezone_id="Europe/Berlin",
+        viewport=viewport or {"width": 1280, "height": 1600},
+        **options,
     )
     ctx.add_cookies([{"name": "medspa_session", "value": session, "url": site}])
     page = ctx.new_page()
@@ -100,7 +103,56 @@ def test_drag_to_a_new_time_persists_after_reload(site, browser, setup, desk):
     assert appointment.version == 2
 
     page.reload()
-    expect(event(page, name)).to_contain_text("13:00")
+    card = event(page, name)
+    expect(card).to_contain_text("13:00")
+
+    # Keyboard: the appointment is a button; its card checks the patient in with one click.
+    card.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Appointment")
+    expect(dialog.get_by_test_id("status")).to_contain_text("Scheduled")
+    dialog.get_by_role("button", name="Check in").click()
+    expect(dialog.get_by_test_id("status")).to_contain_text("Arrived")
+    appointment.refresh_from_db()
+    assert appointment.status == "arrived"
+    expect(page.locator(".ec-event.appt-arrived")).to_have_count(1)  # refetched live
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # The week view shows the same appointment on its day.
+    page.get_by_label("View", exact=True).select_option("week")
+    page.screenshot(path="/tmp/cal-week.png")
+    expect(card).to_contain_text("13:00")
+    assert page.csp_violations == []
+
+
+def test_touch_drag_on_a_tablet(site, browser, setup, desk):
+    day = next_weekday()
+    appointment = services.book(setup.owner, setup.request(at(day, 10))).booked[0]
+    page = open_page(browser, site, desk, viewport={"width": 1024, "height": 1366}, has_touch=True, is_mobile=True)
+    page.goto(f"/calendar/?date={day.isoformat()}")
+    page.get_by_label("Provider").select_option(str(setup.provider_user.pk))
+    card = event(page, setup.patient.display_name)
+    expect(card).to_contain_text("10:00")
+    card.scroll_into_view_if_needed()
+    box = card.bounding_box()
+    per_minute = box["height"] / ((appointment.end_at - appointment.start_at).total_seconds() / 60)
+    x, y = box["x"] + box["width"] / 2, box["y"] + 10
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind, at_y):
+        points = [] if kind == "touchEnd" else [{"x": x, "y": at_y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", y)
+    page.wait_for_timeout(700)  # a long press picks the appointment up
+    for step in range(1, 13):
+        touch("touchMove", y + per_minute * 120 * step / 12)
+        page.wait_for_timeout(30)
+    touch("touchEnd", y + per_minute * 120)
+    expect(page.get_by_text(f"{setup.patient.display_name} moved to 12:00.")).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.start_at == at(day, 12)
     assert page.csp_violations == []
 
 
