@@ -28,6 +28,7 @@ def initials(patient) -> str:
 
 
 def feed_text(feed) -> str:
+    """The feed as iCalendar text; the fetch is audited."""
     events = []
     for appointment in selectors.feed_appointments(feed):
         who = appointment.patient.display_name if feed.show_patient_names else initials(appointment.patient)
@@ -43,6 +44,7 @@ def feed_text(feed) -> str:
                 status="TENTATIVE" if appointment.status == AppointmentStatus.REQUESTED else "CONFIRMED",
             )
         )
+    services.feed_record_read(feed, events=len(events))
     name = f"{feed.clinic.name} — {feed.provider.full_name}"
     return ics.calendar(name, events)
 

@@ -21,7 +21,13 @@ from medspa.scheduling.services.common import (
     default_location,
     require_booking,
 )
-from medspa.scheduling.services.feeds import CreatedFeed, feed_create, feed_revoke, feed_set_patient_names
+from medspa.scheduling.services.feeds import (
+    CreatedFeed,
+    feed_create,
+    feed_record_read,
+    feed_revoke,
+    feed_set_patient_names,
+)
 from medspa.scheduling.services.schedules import Block, exception_add, exception_remove, hours_replace, policy_update
 from medspa.scheduling.services.waitlist import book_offer, waitlist_join, waitlist_remove
 
@@ -46,6 +52,7 @@ __all__ = [
     "exception_add",
     "exception_remove",
     "feed_create",
+    "feed_record_read",
     "feed_revoke",
     "feed_set_patient_names",
     "hours_replace",

@@ -115,3 +115,15 @@ def feed_set_patient_names(actor: Actor, feed_id, show: bool) -> CalendarFeed:
             changes={"show_patient_names": [before, feed.show_patient_names], "provider": str(feed.provider_id)},
         )
         return feed
+
+
+def feed_record_read(feed: CalendarFeed, *, events: int) -> None:
+    """Audit each fetch of a feed (a calendar app polls it a few times a day): who polled
+    from where shows up in the log if a URL leaks."""
+    audit_record(
+        action="calendar_feed.read",
+        clinic=feed.clinic,
+        obj=feed,
+        actor_label="calendar subscription",
+        changes={"provider": str(feed.provider_id), "events": events},
+    )

@@ -74,6 +74,8 @@ def test_feed_lists_initials_and_service_in_utc_with_stable_uids(setup, booked):
     assert str(booked["old"].pk) not in text  # older than 30 days
     again = unfold(Client().get(feed_url(token)).content.decode())
     assert re.findall(r"UID:[^\r]+", again) == re.findall(r"UID:[^\r]+", text)
+    reads = AuditEvent.objects.filter(action="calendar_feed.read", clinic=setup.clinic)
+    assert reads.count() == 2 and reads.first().changes["events"] == 1
 
 
 def test_names_are_shown_only_when_an_owner_opts_in(setup, booked):
