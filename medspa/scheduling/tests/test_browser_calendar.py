@@ -75,6 +75,12 @@ def desk(setup, make_member, login):
     return login(user).cookies["medspa_session"].value
 
 
+def settled(page):
+    """Wait until both event sources have answered, so the appointment's element stays put."""
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("status").filter(has_text="Loading appointments")).to_be_hidden()
+
+
 def event(page, patient_name):
     return page.locator(".ec-event.appt", has_text=patient_name)
 
@@ -89,6 +95,7 @@ def test_drag_to_a_new_time_persists_after_reload(site, browser, setup, desk):
     card = event(page, name)
     expect(card).to_be_visible()
     expect(card).to_contain_text("10:00")  # New York time, though the browser is in Berlin
+    settled(page)
     box = card.bounding_box()
     minutes = (appointment.end_at - appointment.start_at).total_seconds() / 60
     per_minute = box["height"] / minutes
@@ -131,10 +138,9 @@ def test_touch_drag_on_a_tablet(site, browser, setup, desk):
     appointment = services.book(setup.owner, setup.request(at(day, 10))).booked[0]
     page = open_page(browser, site, desk, viewport={"width": 1024, "height": 1366}, has_touch=True, is_mobile=True)
     page.goto(f"/calendar/?date={day.isoformat()}")
-    page.get_by_label("Provider").select_option(str(setup.provider_user.pk))
     card = event(page, setup.patient.display_name)
     expect(card).to_contain_text("10:00")
-    card.scroll_into_view_if_needed()
+    settled(page)
     box = card.bounding_box()
     per_minute = box["height"] / ((appointment.end_at - appointment.start_at).total_seconds() / 60)
     x, y = box["x"] + box["width"] / 2, box["y"] + 10
@@ -164,6 +170,7 @@ def test_a_conflicting_drop_snaps_back_with_the_reason(site, browser, setup, des
     page.goto(f"/calendar/?date={day.isoformat()}")
     card = event(page, setup.patient.display_name).filter(has_text="10:00")
     expect(card).to_be_visible()
+    settled(page)
     box = card.bounding_box()
     per_minute = box["height"] / ((first.end_at - first.start_at).total_seconds() / 60)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8)
