@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from medspa.scheduling.availability import intervals as iv
 from medspa.scheduling.availability.intervals import IntervalSet
@@ -106,8 +107,10 @@ def _free_unit(busy: dict[Unit, IntervalSet], units: tuple[Unit, ...], start: in
     return None
 
 
-def waste_table(lengths: tuple[int, ...], horizon: int = 24 * 60) -> list[int]:
-    """waste[g]: minutes of a gap of g minutes left over after filling it with common services."""
+@lru_cache(maxsize=64)
+def waste_table(lengths: tuple[int, ...], horizon: int = 24 * 60) -> tuple[int, ...]:
+    """waste[g]: minutes of a gap of g minutes left over after filling it with common services.
+    Cached: a clinic's common lengths rarely change, and the table costs ~20k steps."""
     usable = sorted({length for length in lengths if 0 < length <= horizon})
     reachable = [False] * (horizon + 1)
     reachable[0] = True
@@ -118,7 +121,7 @@ def waste_table(lengths: tuple[int, ...], horizon: int = 24 * 60) -> list[int]:
         if reachable[x]:
             last = x
         waste[x] = x - last
-    return waste
+    return tuple(waste)
 
 
 def find_slots(problem: Problem) -> list[Slot]:
@@ -172,7 +175,7 @@ def find_slots(problem: Problem) -> list[Slot]:
     return _mark_best(slots, days) if table is not None else slots
 
 
-def _gap_waste(table: list[int], free: IntervalSet, blocked: tuple[int, int]) -> int:
+def _gap_waste(table: tuple[int, ...], free: IntervalSet, blocked: tuple[int, int]) -> int:
     cover = iv.covering(free, *blocked)
     if cover is None:
         return 0

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 from medspa.catalog.selectors import BookingCatalog, booking_catalog
 from medspa.core.actors import Actor
@@ -24,7 +24,7 @@ from medspa.core.errors import InvalidInput, NotFound
 from medspa.core.models import Location
 from medspa.scheduling.availability import intervals as iv
 from medspa.scheduling.availability.engine import Problem, Step
-from medspa.scheduling.choices import MAX_BLOCK_MINUTES, BlockKind, ExceptionKind
+from medspa.scheduling.choices import MAX_BLOCK_MINUTES, BlockKind, ExceptionKind, ResourceKind
 from medspa.scheduling.models import Reservation, ScheduleException, SchedulePolicy, WorkingHours
 
 DAY = 24 * 60
@@ -175,35 +175,43 @@ def _steps(search: Search, catalog: BookingCatalog, context: Context) -> list[St
 
 def _working_windows(actor: Actor, location, zone: ZoneInfo, days: list[date], providers: list[str]) -> dict:
     """Each provider's working time at the location over the days, as epoch-minute intervals:
-    weekly blocks minus breaks, plus extra hours, minus time off."""
+    weekly blocks minus breaks, plus extra hours, minus time off. Each local wall time is
+    converted once per search (providers mostly share their hours)."""
     if not providers:
         return {}
-    weekly: dict = defaultdict(lambda: defaultdict(list))
+    weekly: dict = defaultdict(list)  # (provider, weekday) -> [(adds time, start, end)]
     hours = WorkingHours.objects.filter(clinic=actor.clinic, location=location, provider_id__in=providers)
     for provider, weekday, kind, start, end in hours.values_list(
         "provider_id", "weekday", "kind", "start_minute", "end_minute"
     ):
-        weekly[str(provider)][(weekday, kind)].append((start, end))
-    dated: dict = defaultdict(lambda: defaultdict(list))
+        weekly[(str(provider), weekday)].append((kind == BlockKind.WORK, start, end))
+    dated: dict = defaultdict(list)  # (provider, date) -> [(adds time, start, end)]
     exceptions = ScheduleException.objects.filter(
-        clinic=actor.clinic, provider_id__in=providers, date__gte=days[0], date__lte=days[-1]
-    ).filter(location__isnull=True) | ScheduleException.objects.filter(
-        clinic=actor.clinic, provider_id__in=providers, date__gte=days[0], date__lte=days[-1], location=location
+        Q(location__isnull=True) | Q(location=location),
+        clinic=actor.clinic,
+        provider_id__in=providers,
+        date__gte=days[0],
+        date__lte=days[-1],
     )
     for provider, day, kind, start, end in exceptions.values_list(
         "provider_id", "date", "kind", "start_minute", "end_minute"
     ):
-        dated[str(provider)][(day, kind)].append((start or 0, DAY if end is None else end))
+        dated[(str(provider), day)].append((kind == ExceptionKind.EXTRA_HOURS, start or 0, DAY if end is None else end))
+    moments: dict = {}
+
+    def moment(day: date, minute: int) -> int:
+        value = moments.get((day, minute))
+        if value is None:
+            value = moments[(day, minute)] = wall_minute(zone, day, minute)
+        return value
+
+    weekdays = [(day, day.weekday()) for day in days]
     out = {}
     for provider in providers:
         work, cut = [], []
-        for day in days:
-            blocks = (
-                weekly[provider][(day.weekday(), BlockKind.WORK)] + dated[provider][(day, ExceptionKind.EXTRA_HOURS)]
-            )
-            breaks = weekly[provider][(day.weekday(), BlockKind.BREAK)] + dated[provider][(day, ExceptionKind.TIME_OFF)]
-            work += [(wall_minute(zone, day, s), wall_minute(zone, day, e)) for s, e in blocks]
-            cut += [(wall_minute(zone, day, s), wall_minute(zone, day, e)) for s, e in breaks]
+        for day, weekday in weekdays:
+            for adds, start, end in weekly.get((provider, weekday), []) + dated.get((provider, day), []):
+                (work if adds else cut).append((moment(day, start), moment(day, end)))
         out[provider] = iv.subtract(iv.normalize(work), iv.normalize(cut))
     return out
 
@@ -213,20 +221,24 @@ def _busy(actor: Actor, low: int, high: int, resources: set[str], exclude: froze
 
     `start_minute` is bounded below by `low - MAX_BLOCK_MINUTES` (no reservation is longer),
     so the scan reads only the window's rows however much history the clinic has. A
-    provider's units are merged into unit 0: double-booked time is busy time."""
+    provider's units are merged into unit 0 (in the statement): double-booked time is busy
+    time. Rows are grouped by their raw resource value first; ids are canonicalised once per
+    unit, not once per row."""
     sql, params = _busy_sql(actor, low, high, exclude)
-    canonical: dict = {}
-    raw: dict = defaultdict(list)
+    raw: dict = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for resource, unit, kind, start, end in cursor.fetchall():
-            key = canonical.get(resource)
-            if key is None:
-                key = canonical[resource] = str(uuid.UUID(str(resource)))
-            if key not in resources:
-                continue
-            raw[(key, 0 if kind == "provider" else unit)].append((start, end))
-    return {unit: iv.normalize(blocks) for unit, blocks in raw.items()}
+        for resource, unit, start, end in cursor.fetchall():
+            blocks = raw.get((resource, unit))
+            if blocks is None:
+                blocks = raw[(resource, unit)] = []
+            blocks.append((start, end))
+    busy: dict = {}
+    for (resource, unit), blocks in raw.items():
+        key = str(uuid.UUID(str(resource)))
+        if key in resources:
+            busy[(key, unit)] = blocks if (key, unit) not in busy else busy[(key, unit)] + blocks
+    return {unit: iv.normalize(blocks) for unit, blocks in busy.items()}
 
 
 def _busy_sql(actor: Actor, low: int, high: int, exclude: frozenset[str]) -> tuple[str, list]:
@@ -234,10 +246,11 @@ def _busy_sql(actor: Actor, low: int, high: int, exclude: frozenset[str]) -> tup
     clinic = Reservation._meta.get_field("clinic").target_field.get_db_prep_value(actor.clinic_id, connection)
     # The table name comes from model metadata; values are bound parameters.
     sql = (
-        f"SELECT resource_id, unit, kind, start_minute, end_minute FROM {table} "  # noqa: S608  # nosec B608
+        f"SELECT resource_id, CASE WHEN kind = %s THEN 0 ELSE unit END, start_minute, end_minute "  # noqa: S608  # nosec B608
+        f"FROM {table} "
         "WHERE clinic_id = %s AND active AND start_minute >= %s AND start_minute < %s AND end_minute > %s"
     )
-    params = [clinic, low - MAX_BLOCK_MINUTES, high, low]
+    params = [ResourceKind.PROVIDER.value, clinic, low - MAX_BLOCK_MINUTES, high, low]
     if exclude:
         appointment = Reservation._meta.get_field("appointment").target_field
         sql += f" AND appointment_id NOT IN ({', '.join(['%s'] * len(exclude))})"
