@@ -12,7 +12,7 @@ from django import forms
 from medspa.scheduling.choices import WEEKDAYS, BlockKind, ExceptionKind
 from medspa.scheduling.services import Block
 
-BLANK_ROWS = 2  # empty rows offered under each day's blocks
+BLANK_ROWS = 1  # empty rows offered under a day's blocks (two on a day without any)
 MAX_ROWS = 12  # rows read per day (a day rarely has more than a few blocks)
 MAX_NOTICE_MINUTES = 60 * 24 * 14  # the model's limit: two weeks
 TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
@@ -61,6 +61,10 @@ class Day:
     def name(self) -> str:
         return WEEKDAYS[self.weekday]
 
+    @property
+    def filled(self) -> list[Row]:
+        return [r for r in self.rows if not r.blank]
+
 
 class HoursGrid:
     """The weekly editor: seven days of rows (start, end, work or break).
@@ -106,7 +110,8 @@ class HoursGrid:
             kept = [r for r in day.rows if not r.blank or r.errors]
             for row in kept:
                 row.index = kept.index(row)
-            day.rows = kept + [Row(day.weekday, len(kept) + n) for n in range(BLANK_ROWS)]
+            blanks = BLANK_ROWS if kept else BLANK_ROWS + 1
+            day.rows = kept + [Row(day.weekday, len(kept) + n) for n in range(blanks)]
         return self
 
     def copy_monday(self) -> HoursGrid:
@@ -178,10 +183,16 @@ class ExceptionForm(forms.Form):
     day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(label="Kind", choices=ExceptionKind.choices, initial=ExceptionKind.TIME_OFF)
     start = forms.CharField(
-        label="From", required=False, max_length=5, widget=forms.TimeInput(attrs={"type": "time", "step": 300})
+        label="From",
+        required=False,
+        max_length=5,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "HH:MM", "autocomplete": "off"}),
     )
     end = forms.CharField(
-        label="Until", required=False, max_length=5, widget=forms.TimeInput(attrs={"type": "time", "step": 300})
+        label="Until",
+        required=False,
+        max_length=5,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "HH:MM", "autocomplete": "off"}),
     )
     location_id = forms.ChoiceField(label="Location", required=False)
     reason = forms.CharField(label="Reason", required=False, max_length=200)

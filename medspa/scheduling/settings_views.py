@@ -87,7 +87,7 @@ def _render_schedule(
         context |= {
             "grid": grid,
             "weekly_hours": round(grid.total_minutes / 60, 1),
-            "kinds": BlockKind.choices,
+            "kinds": [(BlockKind.WORK, "Work"), (BlockKind.BREAK, "Break")],
             "exceptions": exceptions,
             "exception_form": exception_form or ExceptionForm(locations=locations, initial={"day": today}),
             "performed": catalog.services_for(actor=actor, provider=provider, include_inactive=False),

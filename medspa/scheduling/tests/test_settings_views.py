@@ -45,6 +45,7 @@ def test_page_shows_the_week_and_services(setup, login):
     html = response.content.decode()
     assert 'value="09:00"' in html and 'value="17:00"' in html
     assert "Save hours" in html and "Copy Monday" in html
+    assert html.index('value="save"') < html.index('value="copy_monday"')  # Enter in a field saves
     assert setup.menu["facial"].name in html
     assert f"/settings/services/{setup.menu['facial'].pk}/" in html
 
