@@ -14,7 +14,9 @@ import json
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
@@ -435,9 +437,6 @@ def appointment_new_view(request: HttpRequest) -> HttpResponse:
     message = f"Booked {first.service.name} for {visit.patient.display_name}."
     if getattr(request, "htmx", None):
         return _toast(HttpResponse(status=204), "success", message, **{"calendar-saved": {"id": str(first.pk)}})
-    from django.contrib import messages
-    from django.shortcuts import redirect
-
     messages.success(request, message)
     return redirect(f"{reverse('scheduling_calendar')}?date={first.start_at.astimezone(zone).date().isoformat()}")
 

@@ -339,3 +339,12 @@ def test_other_clinics_appointments_stay_off_today(setup, other_clinic, other_cl
     booked(setup, 10, day=next_weekday())
     other = login(other_clinic_owner).get("/today/")
     assert setup.patient.display_name.encode() not in other.content
+
+
+def test_booking_without_javascript_returns_to_the_calendar_day(setup, desk):
+    response = desk.post("/calendar/book/", form(setup, 11))
+    assert response.status_code == 302
+    assert response["Location"] == f"/calendar/?date={next_weekday().isoformat()}"
+    assert Appointment.objects.count() == 1
+    page = desk.get("/calendar/book/")
+    assert page.status_code == 200 and b"<h1" in page.content  # the form as a page of its own
