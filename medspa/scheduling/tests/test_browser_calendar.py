@@ -192,9 +192,14 @@ def test_changes_from_another_session_appear_live(site, browser, setup, desk):
     expect(page.get_by_text("Live", exact=True)).to_be_visible()
     expect(page.get_by_text("No appointments in this range.")).to_be_visible()
 
-    # Someone else books (a service call in this process; the relay carries the event).
+    # Someone else books (a service call in this process; the relay carries the event), for a
+    # patient whose name is markup: it must show as text.
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    setup.patient.first_name = '<img src=x onerror="alert(1)">'
+    setup.patient.save(update_fields=["first_name"])
     visit = services.book(setup.owner, setup.request(at(day, 11)))
-    card = event(page, setup.patient.display_name)
+    card = event(page, "<img src=x")
     expect(card).to_contain_text("11:00", timeout=3000)
 
     # …and moves it: the open calendar follows without a reload.
@@ -205,8 +210,8 @@ def test_changes_from_another_session_appear_live(site, browser, setup, desk):
     page.get_by_label("Columns").select_option("room")
     expect(page.get_by_text("No room", exact=True)).to_be_visible()
     expect(card).to_contain_text("15:00")
-    page.screenshot(path="/tmp/cal-rooms.png")
-    assert page.csp_violations == []
+    assert page.locator(".medspa-calendar img").count() == 0
+    assert dialogs == [] and page.csp_violations == []
 
 
 def test_today_page_checks_in_and_follows_other_sessions(site, browser, setup, desk):
