@@ -220,7 +220,9 @@ class ServiceEquipment(TenantModel):
     equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["clinic", "service", "equipment"], name="serviceequipment_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "service", "equipment"], name="serviceequipment_unique")
+        ]
         indexes = [models.Index(fields=["clinic", "equipment"], name="serviceequipment_clinic_eq")]
 
 

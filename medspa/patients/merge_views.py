@@ -70,7 +70,8 @@ def _choices(request: HttpRequest, rows: list[dict]) -> dict[str, str]:
 
 
 def _pick_context(request: HttpRequest, survivor: Patient) -> dict:
-    q = (request.GET.get("q") or "").strip()[:100]
+    # The search text comes only from a POST body: names stay out of URLs and access logs.
+    q = (request.POST.get("q") or "").strip()[:100] if request.method == "POST" else ""
     likely = selectors.patient_duplicates_of(actor=request.actor, patient=survivor)
     likely_ids = {p.pk for p, _ in likely}
     results: list = []
@@ -88,9 +89,9 @@ def _refuse(request: HttpRequest, survivor: Patient, message: str, status: int) 
 @requires("patients.merge")
 @_follow_merges
 def patient_merge_pick_view(request: HttpRequest, patient_id) -> HttpResponse:
-    """Step 1: likely duplicates first, then a search for any other profile."""
+    """Step 1: likely duplicates first, then a search for any other profile (POSTed)."""
     survivor = _load(request, patient_id)
-    if refused := _only(request, "GET", "HEAD"):
+    if refused := _only(request, "GET", "HEAD", "POST"):
         return refused
     return render_page(
         request,

@@ -356,11 +356,12 @@ def patient_family_view(request: HttpRequest, patient_id) -> HttpResponse:
 
 @requires("patients.edit")
 def patient_family_search_view(request: HttpRequest, patient_id) -> HttpResponse:
-    """Profiles to pick for a family link: a radio list for the add form."""
+    """Profiles to pick for a family link: a radio list for the add form. The typed name is
+    POSTed so it never appears in a URL or an access log."""
     patient = _load(request, patient_id)
-    if refused := _only(request, "GET", "HEAD"):
+    if refused := _only(request, "POST"):
         return refused
-    q = (request.GET.get("q") or "").strip()[:100]
+    q = (request.POST.get("q") or "").strip()[:100]
     candidates: list = []
     if q:
         found, _ = selectors.patient_search(actor=request.actor, q=q, limit=FAMILY_PICKER_LIMIT + 1)

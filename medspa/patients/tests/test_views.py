@@ -251,7 +251,8 @@ def test_log_communication(clinic, owner, login, patient):
 def test_family_search_add_and_remove(clinic, owner, login, patient):
     child = PatientFactory(clinic=clinic, first_name="Kid", last_name="Okafor")
     client = login(owner)
-    picker = client.get(f"/patients/{patient.pk}/family/search/", {"q": "kid"}).content.decode()
+    assert client.get(f"/patients/{patient.pk}/family/search/", {"q": "kid"}).status_code == 405
+    picker = client.post(f"/patients/{patient.pk}/family/search/", {"q": "kid"}).content.decode()
     assert str(child.pk) in picker and f'value="{patient.pk}"' not in picker
     added = client.post(f"/patients/{patient.pk}/family/add/", {"related_id": child.pk, "kind": "child"})
     assert added.status_code == 302

@@ -199,7 +199,5 @@ def test_grid_round_trips_saved_rows(setup):
 
     rows = WorkingHours.objects.filter(provider=setup.provider_user)
     grid = HoursGrid.from_hours(rows)
-    assert [(b.weekday, b.start_minute, b.end_minute) for b in grid.blocks()] == [
-        (d, 540, 1020) for d in range(7)
-    ]
+    assert [(b.weekday, b.start_minute, b.end_minute) for b in grid.blocks()] == [(d, 540, 1020) for d in range(7)]
     assert grid.total_minutes == 7 * 8 * 60
