@@ -370,7 +370,8 @@ NINJA_PAGINATION_PER_PAGE = 50
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"scrub_row_values": {"()": "medspa.core.logscrub.ScrubRowValues"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["scrub_row_values"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # PRIV-5: even with LOG_LEVEL=DEBUG these stay quiet: the template engine's DEBUG records
