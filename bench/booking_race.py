@@ -335,7 +335,7 @@ def naive_baseline(connection, hot: list, workers: int) -> dict:
             f"SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM {table} "  # noqa: S608
             "GROUP BY provider, start_minute HAVING COUNT(*) > 1) t"
         )
-        twice, rows_in_doubles = cursor.fetchone()
+        twice, rows_in_doubles = (int(value) for value in cursor.fetchone())  # SUM is a Decimal on PostgreSQL
         cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
         total = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE {table}")
