@@ -239,10 +239,18 @@ def booking_catalog(*, actor: Actor, location_id) -> BookingCatalog:
         catalog.services[str(pk)] = BookableService(str(pk), *rest)
     with connection.cursor() as cursor:
         cursor.execute(_requirements_sql(), _requirements_params(actor, location_id))
+        canonical: dict = {}  # raw id (hex or UUID, by database) -> canonical text, once per id
+
+        def text(raw) -> str:
+            value = canonical.get(raw)
+            if value is None:
+                value = canonical[raw] = str(uuid.UUID(str(raw)))
+            return value
+
         for kind, owner, item, amount, here in cursor.fetchall():
-            item = str(uuid.UUID(str(item)))
+            item = text(item)
             if kind != "r":
-                owner = str(uuid.UUID(owner))
+                owner = text(owner)
             if kind == "p":
                 catalog.providers.setdefault(owner, set()).add(item)
             elif kind == "e":

@@ -232,7 +232,7 @@ def calendar(
     """The calendar feed: appointments meeting [start, end) with labels for display."""
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("Times need a UTC offset.", fields={"start": ["Include a UTC offset."]})
-    rows = selectors.calendar(
+    items = selectors.calendar_feed(
         request.auth,
         start=start,
         end=end,
@@ -241,17 +241,6 @@ def calendar(
         location_id=location_id,
         include_cancelled=include_cancelled,
     )
-    items = []
-    for appointment in rows:
-        body = appointment_json(appointment)
-        body.update(
-            patient_name=appointment.patient.display_name,
-            service_name=appointment.service.name,
-            color=appointment.service.color,
-            room_name=appointment.room.name if appointment.room else None,
-            practitioner_name=appointment.provider.full_name,
-        )
-        items.append(body)
     return JsonResponse({"items": items, "next": None})
 
 

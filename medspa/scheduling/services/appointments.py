@@ -21,7 +21,6 @@ from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, InvalidInput, NotFound
 from medspa.core.outbox import outbox_enqueue
 from medspa.patients.choices import ProfileType
-from medspa.patients.selectors import patient_get
 from medspa.scheduling.availability.loader import Search, location_with_policy
 from medspa.scheduling.booking import (
     ONE_MINUTE,
@@ -49,6 +48,7 @@ from medspa.scheduling.services.common import (
     RELEASED,
     BookingRequest,
     as_uuid,
+    bookable_patient,
     default_location,
     require_booking,
 )
@@ -67,7 +67,7 @@ def _validated(actor: Actor, request: BookingRequest):
         raise InvalidInput("Choose one to five services.", fields={"service_id": ["One to five services."]})
     provider_id = str(as_uuid(request.provider_id, "practitioner_id"))
     require_booking(actor, provider_id)
-    patient = patient_get(actor=actor, patient_id=as_uuid(request.patient_id, "patient_id"))
+    patient = bookable_patient(actor, request.patient_id)
     if patient.profile_type != ProfileType.PATIENT:
         raise InvalidInput(
             "This profile is a contact, not a patient; book for the patient instead.",

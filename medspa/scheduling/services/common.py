@@ -9,6 +9,7 @@ from datetime import datetime
 from medspa.core.actors import Actor
 from medspa.core.errors import InvalidInput, NotFound, PermissionDenied
 from medspa.core.models import Location
+from medspa.patients.selectors import patients_for
 from medspa.scheduling.choices import (
     AppointmentStatus,
     BookingSource,
@@ -72,3 +73,16 @@ def require_practitioner(actor: Actor, user_id) -> None:
 
     if not provider_candidates(actor=Actor.system(clinic=actor.clinic)).filter(pk=user_id).exists():
         raise InvalidInput("Not a practitioner of this clinic.", fields={"provider_id": ["Not a practitioner here."]})
+
+
+def bookable_patient(actor: Actor, patient_id):
+    """The live profile to book for (one light read), or 404 — another clinic's looks missing."""
+    patient = (
+        patients_for(actor)
+        .filter(pk=as_uuid(patient_id, "patient_id"))
+        .only("id", "clinic_id", "profile_type", "first_name", "preferred_name", "last_name")
+        .first()
+    )
+    if patient is None:
+        raise NotFound("Patient not found.", fields={"patient_id": ["Unknown patient."]})
+    return patient

@@ -11,7 +11,6 @@ from medspa.catalog.selectors import booking_catalog
 from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, InvalidInput, NotFound
-from medspa.patients.selectors import patient_get
 from medspa.scheduling.choices import (
     BookingSource,
     TimeOfDay,
@@ -27,6 +26,7 @@ from medspa.scheduling.services.common import (
     BOOK,
     BookingRequest,
     as_uuid,
+    bookable_patient,
     default_location,
     location_of,
 )
@@ -47,7 +47,7 @@ def waitlist_join(
     """Put a patient on the waitlist for a service (optionally one provider) between two dates,
     at some times of day; openings are offered in the order entries joined."""
     actor.require(BOOK)
-    patient = patient_get(actor=actor, patient_id=as_uuid(patient_id, "patient_id"))
+    patient = bookable_patient(actor, patient_id)
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     if date_to < date_from:
