@@ -100,7 +100,10 @@ def _narrow(problem: Problem, minute: int, room_id, duration, double_book: bool,
             code="outside_booking_window",
             fields={"start": ["Outside the booking window."]},
         )
-    return dataclasses.replace(problem, steps=tuple(steps), busy=busy, window=(minute, minute + 1), granularity=1)
+    # One candidate minute, off-grid allowed, no "best" scoring: the check only needs yes or no.
+    return dataclasses.replace(
+        problem, steps=tuple(steps), busy=busy, window=(minute, minute + 1), granularity=1, common_lengths=()
+    )
 
 
 def _explain(actor: Actor, problem: Problem, context: Context, provider_id: str, minute: int) -> None:
