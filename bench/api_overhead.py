@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import base64
 import os
 import shutil
 import signal
@@ -403,7 +404,7 @@ def main() -> int:
                 **env,
                 "DEBUG": "false",
                 "SECRET_KEY": "bench-" + "s" * 60,
-                "MEDSPA_FILE_KEY": "YmVuY2gtZmlsZS1rZXktMDEyMzQ1Njc4OWFiY2RlZg==",
+                "MEDSPA_FILE_KEY": base64.b64encode(os.urandom(32)).decode(),
                 "SECURE_SSL_REDIRECT": "false",
             }
             with running_server(production, data_dir) as base_url:

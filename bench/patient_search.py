@@ -28,6 +28,7 @@ BENCH_ENDPOINT (auto|0), BENCH_SEED (7), BENCH_STRICT=1 (exit 1 when a target is
 from __future__ import annotations
 
 import logging
+import base64
 import os
 import random
 import re
@@ -823,7 +824,7 @@ def measure_endpoint(data_dir: Path, database_url: str, clinic, queries: list[st
         "DATABASE_URL": database_url,
         "DEBUG": "false",
         "SECRET_KEY": "bench-" + "s" * 60,
-        "MEDSPA_FILE_KEY": "YmVuY2gtZmlsZS1rZXktMDEyMzQ1Njc4OWFiY2RlZg==",
+        "MEDSPA_FILE_KEY": base64.b64encode(os.urandom(32)).decode(),
         "SECURE_SSL_REDIRECT": "false",
     }
     with running_server(env, data_dir) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
