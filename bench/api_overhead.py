@@ -24,9 +24,9 @@ is missed).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
-import base64
 import os
 import shutil
 import signal

@@ -27,8 +27,8 @@ BENCH_ENDPOINT (auto|0), BENCH_SEED (7), BENCH_STRICT=1 (exit 1 when a target is
 
 from __future__ import annotations
 
-import logging
 import base64
+import logging
 import os
 import random
 import re
