@@ -154,7 +154,8 @@ def _name_alternatives(words: list[str]) -> list[Alternative]:
 
 
 def plan_search(q: str) -> SearchPlan:
-    text = (q or "").strip()
+    # NUL never appears in a stored value, and PostgreSQL refuses it in a parameter.
+    text = (q or "").replace("\x00", "").strip()
     if not text:
         return SearchPlan("all", [Alternative("")])
     if "@" in text:

@@ -349,3 +349,15 @@ def test_out_of_range_paging_is_refused_or_clamped(owner_actor, owner, login, as
     web = login(owner)
     assert web.get("/patients/", {"offset": str(10**30)}).status_code == 200
     assert web.get(f"/patients/{patient.pk}/timeline/", {"offset": str(10**30)}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_search_text_with_a_nul_byte_is_searched_without_it(clinic, owner):
+    from medspa.core.actors import Actor
+    from medspa.core.permissions import Role
+    from medspa.patients import selectors
+
+    actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
+    for q in ("@\x00", "jen\x00", "\x00", "415\x00555"):
+        page, _ = selectors.patient_search(actor=actor, q=q)
+        assert page == [] or all(p.clinic_id == clinic.pk for p in page)
