@@ -35,6 +35,8 @@ service. Correctness first, then timing (p50/p95 after a warm-up, one cold run r
    there (no route, no template, an error) the figure is null with the reason.
    Target: < 150 KB (150,000 bytes).
 
+Django runs in production mode (DEBUG=false) in this process and in the server.
+
 Database: SQLite in a temp dir under MEDSPA_DATA_DIR (or the system temp dir), or DATABASE_URL's
 server (PostgreSQL: a fresh test database next to it, created and dropped by setup_databases).
 
@@ -227,6 +229,11 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="medspa-bench-portal-", dir=parent))
     os.environ["MEDSPA_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medspa.settings")
+    # Production mode, as patients meet it: no query log, no template debugging, real keys.
+    os.environ["DEBUG"] = "false"
+    os.environ["SECURE_SSL_REDIRECT"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-" + "s" * 60)
+    os.environ.setdefault("MEDSPA_FILE_KEY", base64.b64encode(os.urandom(32)).decode())
     import django
 
     django.setup()
