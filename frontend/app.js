@@ -637,6 +637,7 @@
         dialogTitle: "Appointment",
         opener: null,
         refetchTimer: null,
+        expiryTimer: null,
         get liveClass() {
           return this.live === "on" ? "bg-emerald-500" : this.live === "off" ? "bg-amber-500" : "bg-slate-300";
         },
@@ -668,7 +669,12 @@
           }
           this.ec = window.EventCalendar.create(this.$refs.calendar, this.options(phone));
           var body = document.body;
-          ["live:appointment.created", "live:appointment.updated"].forEach(function (name) {
+          [
+            "live:appointment.created",
+            "live:appointment.updated",
+            "live:hold.created",
+            "live:hold.released",
+          ].forEach(function (name) {
             body.addEventListener(name, function () {
               self.refetchSoon();
             });
@@ -685,6 +691,10 @@
           });
           body.addEventListener("calendar-saved", function () {
             self.closeDialog();
+            self.refetchSoon();
+          });
+          // A booking link was made or withdrawn in the dialog, which stays open.
+          body.addEventListener("calendar-refetch", function () {
             self.refetchSoon();
           });
         },
@@ -705,6 +715,11 @@
               {
                 events: function (info) {
                   return self.fetchShading(info);
+                },
+              },
+              {
+                events: function (info) {
+                  return self.fetchHolds(info);
                 },
               },
             ],
@@ -730,9 +745,11 @@
               return self.renderEvent(info);
             },
             eventClick: function (info) {
-              var item = info.event.extendedProps && info.event.extendedProps.item;
-              if (item) {
-                self.openDetail(item.id);
+              var props = info.event.extendedProps || {};
+              if (props.item) {
+                self.openDetail(props.item.id);
+              } else if (props.hold) {
+                self.newLink();
               }
             },
             dateClick: function (info) {
@@ -848,6 +865,73 @@
               return [];
             });
         },
+        // Live holds (online bookings in progress, finish links sent) in the practitioner's
+        // column; they cannot be moved. The calendar looks again when the first one lapses.
+        fetchHolds: function (info) {
+          var self = this;
+          var url = this.config.urls.holds;
+          window.clearTimeout(this.expiryTimer);
+          if (!url || this.group !== "provider" || this.room) {
+            return Promise.resolve([]);
+          }
+          return fetch(url + "?" + this.query(info), {
+            credentials: "same-origin",
+            headers: { Accept: "application/json" },
+          })
+            .then(function (response) {
+              return response.ok ? response.json() : { items: [] };
+            })
+            .then(function (data) {
+              var items = data.items || [];
+              var first = Math.min.apply(
+                null,
+                items.map(function (hold) {
+                  return Date.parse(hold.expires);
+                })
+              );
+              if (isFinite(first)) {
+                self.expiryTimer = window.setTimeout(function () {
+                  self.refetchSoon();
+                }, Math.max(1000, first - Date.now() + 1000));
+              }
+              return items.map(function (hold) {
+                return self.toHold(hold);
+              });
+            })
+            .catch(function () {
+              return [];
+            });
+        },
+        toHold: function (hold) {
+          var zone = this.config.timezone;
+          return {
+            id: "hold-" + hold.id,
+            resourceIds: [hold.practitioner_id],
+            start: utcToWall(hold.start, zone),
+            end: utcToWall(hold.end, zone),
+            title: hold.label,
+            classNames: ["hold", "hold-" + hold.kind],
+            editable: false,
+            startEditable: false,
+            durationEditable: false,
+            extendedProps: { hold: hold },
+          };
+        },
+        renderHold: function (hold) {
+          var root = document.createElement("div");
+          var line = document.createElement("div");
+          line.className = "appt-line";
+          var name = document.createElement("span");
+          name.className = "appt-name";
+          name.textContent = hold.label + (hold.first_name ? " · " + hold.first_name : "");
+          line.appendChild(name);
+          var meta = document.createElement("div");
+          meta.className = "appt-meta";
+          meta.textContent = "Held until " + clock(utcToWall(hold.expires, this.config.timezone));
+          root.appendChild(line);
+          root.appendChild(meta);
+          return { domNodes: [root] };
+        },
         toEvent: function (item) {
           var zone = this.config.timezone;
           var column = this.group === "room" ? item.room_id || "none" : item.practitioner_id;
@@ -866,6 +950,9 @@
         renderEvent: function (info) {
           var event = info.event;
           var item = event.extendedProps && event.extendedProps.item;
+          if (event.extendedProps && event.extendedProps.hold) {
+            return this.renderHold(event.extendedProps.hold);
+          }
           if (!item) {
             var text = document.createElement("span");
             text.textContent = typeof event.title === "string" ? event.title : "";
@@ -895,6 +982,12 @@
             clock(utcToWall(item.start, this.config.timezone)) + " " + item.service_name + (other ? " · " + other : "");
           root.appendChild(line);
           root.appendChild(meta);
+          if (item.status === "requested") {
+            var awaiting = document.createElement("div");
+            awaiting.className = "appt-awaiting";
+            awaiting.textContent = "Awaiting approval";
+            root.appendChild(awaiting);
+          }
           return { domNodes: [root] };
         },
         refetch: function () {
@@ -1012,6 +1105,18 @@
           }
           this.dialogTitle = "Book an appointment";
           this.openDialog(this.config.urls.book + "?" + params.toString());
+        },
+        newLink: function () {
+          if (!this.config.canBook || !this.config.urls.links) {
+            return;
+          }
+          var day = this.ec ? wallOf(this.ec.getOption("date")).slice(0, 10) : this.config.date;
+          var params = new URLSearchParams({ start: day, location: this.config.location });
+          if (this.provider) {
+            params.set("provider", this.provider);
+          }
+          this.dialogTitle = "Send a booking link";
+          this.openDialog(this.config.urls.links + "?" + params.toString());
         },
         openDialog: function (url) {
           var self = this;

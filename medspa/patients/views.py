@@ -255,7 +255,16 @@ def _profile_context(request: HttpRequest, patient, tab: str) -> dict:
         "can_edit": actor.can("patients.edit"),
         "can_view_clinical": actor.can("patients.view_clinical"),
         "can_merge": actor.can("patients.merge"),
+        "resembles": cache(partial(_resembles, actor, patient)),
     }
+
+
+def _resembles(actor, patient):
+    """The live profile an online booking's new profile looks like (to review and merge),
+    or None."""
+    if not patient.possible_duplicate_of_id:
+        return None
+    return selectors.patients_for(actor).filter(pk=patient.possible_duplicate_of_id).first()
 
 
 def _render_tab(request: HttpRequest, patient, tab: str, extra: dict, *, status: int = 200) -> HttpResponse:

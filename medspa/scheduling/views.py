@@ -15,9 +15,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from medspa.catalog.selectors import locations_for, provider_candidates, rooms_for, services_for
@@ -71,6 +72,8 @@ STATUS_ACTIONS = (
     (S.COMPLETED, "Complete"),
     (S.NO_SHOW, "No-show"),
 )
+# A requested visit's decisions: approved (scheduled or confirmed) or declined.
+DECISIONS = frozenset({S.SCHEDULED, S.CONFIRMED, S.CANCELLED})
 
 STATUS_DONE = {
     S.CONFIRMED: "confirmed",
@@ -79,6 +82,7 @@ STATUS_DONE = {
     S.COMPLETED: "completed",
     S.NO_SHOW: "marked as a no-show",
     S.CANCELLED: "cancelled",
+    S.SCHEDULED: "approved",
 }
 
 
@@ -127,6 +131,15 @@ def _wall(day: date, minute: int) -> str:
     return (datetime.combine(day, time()) + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def _optional_url(name: str) -> str:
+    """A page of another module the calendar links to (online booking's hold blocks and
+    booking links), or "" when that module is not installed."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
 def _look(appointment) -> dict:
     label, icon = STATUS_LOOK.get(appointment.status, (appointment.get_status_display(), "calendar"))
     return {"label": label, "icon": icon}
@@ -169,6 +182,8 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
             "hours": reverse("scheduling_calendar_hours"),
             "book": reverse("scheduling_appointment_new"),
             "detail": reverse("scheduling_calendar") + "appointments/",
+            "holds": _optional_url("booking_calendar_holds"),
+            "links": _optional_url("booking_links"),
         },
         "statuses": {key: {"label": label, "icon": icon} for key, (label, icon) in STATUS_LOOK.items()},
     }
@@ -262,13 +277,22 @@ def _card_context(request: HttpRequest, appointment, *, error: str = "") -> dict
     zone = ZoneInfo(appointment.location.timezone)
     allowed = TRANSITIONS.get(appointment.status, frozenset())
     can_book = any(actor.can(p) for p in BOOKERS)
+    # A requested booking (online, awaiting approval) is approved or declined first.
+    deciding = can_book and appointment.status == S.REQUESTED
     return {
         "appointment": appointment,
         "look": _look(appointment),
         "local_start": appointment.start_at.astimezone(zone),
         "local_end": appointment.end_at.astimezone(zone),
-        "actions": [(status, label) for status, label in STATUS_ACTIONS if status in allowed] if can_book else [],
-        "can_cancel": can_book and S.CANCELLED in allowed,
+        "actions": [
+            (status, label)
+            for status, label in STATUS_ACTIONS
+            if status in allowed and not (deciding and status == S.CONFIRMED)
+        ]
+        if can_book
+        else [],
+        "deciding": deciding,
+        "can_cancel": can_book and S.CANCELLED in allowed and not deciding,
         "can_check_in": can_book and S.ARRIVED in allowed,
         "movable": appointment.status in MOVABLE_STATUSES,
         "can_open_patient": actor.can("patients.view"),
@@ -290,6 +314,24 @@ def appointment_detail_view(request: HttpRequest, appointment_id) -> HttpRespons
     )
 
 
+def _decide(actor, appointment, status: str, reason: str, *, whole_visit: bool) -> None:
+    """Set the status; a requested visit (an online booking awaiting approval) is approved
+    or declined as a whole, all its requested appointments together or none."""
+    others = []
+    if whole_visit:
+        others = [
+            a.pk
+            for a in selectors.visit_appointments(actor, appointment.visit_id)
+            if a.pk != appointment.pk and a.status == S.REQUESTED
+        ]
+    with transaction.atomic():
+        for pk in [appointment.pk, *others]:
+            if status == S.CANCELLED:
+                services.appointment_cancel(actor, pk, reason=reason)
+            else:
+                services.appointment_set_status(actor, pk, status, reason=reason)
+
+
 @requires(*BOOKERS)
 def appointment_status_view(request: HttpRequest, appointment_id) -> HttpResponse:
     """Change the status (check in, start, complete, no-show, cancel with a reason). Answers
@@ -298,19 +340,17 @@ def appointment_status_view(request: HttpRequest, appointment_id) -> HttpRespons
     if refused := _only(request, "POST"):
         return refused
     form = StatusForm(request.POST)
+    was_requested = appointment.status == S.REQUESTED
     error = ""
     if not form.is_valid():
         error = "Choose a status."
     else:
         status, reason = form.cleaned_data["status"], form.cleaned_data["reason"]
         if status == S.CANCELLED and not reason:
-            error = "Give a reason to cancel."
+            error = "Give a reason to decline." if was_requested else "Give a reason to cancel."
         else:
             try:
-                if status == S.CANCELLED:
-                    services.appointment_cancel(request.actor, appointment.pk, reason=reason)
-                else:
-                    services.appointment_set_status(request.actor, appointment.pk, status, reason=reason)
+                _decide(request.actor, appointment, status, reason, whole_visit=was_requested and status in DECISIONS)
             except DomainError as exc:
                 _reraise_access(exc)
                 error = exc.detail
@@ -328,6 +368,8 @@ def appointment_status_view(request: HttpRequest, appointment_id) -> HttpRespons
     if error:
         return _toast(response, "error", error)
     done = STATUS_DONE.get(form.cleaned_data["status"], "updated")
+    if was_requested and form.cleaned_data["status"] == S.CANCELLED:
+        done = "declined"
     return _toast(response, "success", f"{appointment.patient.display_name} {done}.")
 
 
