@@ -23,7 +23,21 @@ from medspa.tests import scheduling_world
 from medspa.tests.field_limits import CLINICAL_CANARIES, assert_clean
 
 ROLES = [r.value for r in Role]
-PUBLIC_OPERATIONS = {("post", "/api/auth/token")}
+# Anonymous by design: sign-in, and the public booking API (a clinic's portal by its slug, a
+# booking by its secret token; tested in medspa/booking/tests/test_api.py and test_security.py).
+PUBLIC_BOOKING_OPERATIONS = {
+    ("get", "/api/public/{clinic_slug}/services"),
+    ("get", "/api/public/{clinic_slug}/practitioners"),
+    ("get", "/api/public/{clinic_slug}/availability"),
+    ("post", "/api/public/{clinic_slug}/holds"),
+    ("post", "/api/public/{clinic_slug}/bookings"),
+    ("post", "/api/public/{clinic_slug}/deposits"),
+    ("get", "/api/public/bookings/{token}"),
+    ("delete", "/api/public/bookings/{token}"),
+    ("post", "/api/public/bookings/{token}/reschedule"),
+    ("post", "/api/public/{clinic_slug}/waitlist"),
+}
+PUBLIC_OPERATIONS = {("post", "/api/auth/token"), *PUBLIC_BOOKING_OPERATIONS}
 
 SCHEDULING_KEYS = ("practitioner_id", "service_id", "appointment_id", "free_start", "move_start", "day_start")
 BOOKING_BODY = {
@@ -201,3 +215,15 @@ def test_api_without_credentials_is_401(method, path, operation, world):
         return
     response = call(Client(), method, path, world["own"])
     assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), sorted(PUBLIC_BOOKING_OPERATIONS), ids=lambda v: v)
+def test_public_booking_operations_answer_anonymous_callers(method, path):
+    """The public routes never ask for credentials: an unknown clinic or token is a 404 (or a
+    422 for a body that is not valid), never a 401."""
+    url = path.replace("{clinic_slug}", "no-such-clinic").replace("{token}", "not-a-real-token-value")
+    send = getattr(Client(), method)
+    response = send(url) if method == "get" else send(url, data="{}", content_type="application/json")
+    assert response.status_code in (404, 422), (method, path, response.status_code)
+    assert response.json()["code"] != "not_authenticated"

@@ -26,7 +26,7 @@ from medspa.core.models import Location, TenantModel
 from medspa.core.permissions import Role
 from medspa.patients import services as patient_services
 from medspa.patients.models import Patient
-from medspa.tests import scheduling_world
+from medspa.tests import booking_world, scheduling_world
 from medspa.tests.factories import PASSWORD
 
 FUZZ = settings(
@@ -62,6 +62,26 @@ BASE_BODIES = {
         "service_id": "{service_id}",
         "date_from": "{date_from}",
         "date_to": "{date_to}",
+    },
+    # The public booking API (anonymous; the clinic is the slug, the booking its secret token).
+    ("post", "/api/public/{clinic_slug}/holds"): {"service_ids": ["{service_id}"], "start": "{hold_start}"},
+    ("post", "/api/public/{clinic_slug}/bookings"): {
+        "hold_token": "{hold_token}",
+        "first_name": "Pub",
+        "last_name": "Lic",
+        "phone": "(212) 555-0178",
+        "accept_policy": True,
+    },
+    ("post", "/api/public/{clinic_slug}/deposits"): {"hold_token": "{deposit_token}", "outcome": "approve"},
+    ("delete", "/api/public/bookings/{token}"): {"reason": "Smuggled?"},
+    ("post", "/api/public/bookings/{token}/reschedule"): {"start": "{reschedule_start}"},
+    ("post", "/api/public/{clinic_slug}/waitlist"): {
+        "service_id": "{service_id}",
+        "first_name": "Pub",
+        "last_name": "Lic",
+        "phone": "(212) 555-0178",
+        "date_from": "{waitlist_from}",
+        "date_to": "{waitlist_to}",
     },
 }
 SCHEDULING_IDS = ("practitioner_id", "service_id", "location_id", "room_id", "appointment_id")
@@ -146,9 +166,12 @@ def world(clinic, other_clinic, owner, other_clinic_owner, make_member):
         return {"built": True}
 
     own = {"patient_id": own_patient.pk, "other_patient_id": own_other.pk}
+    own = scheduling_world.Lazy(own, lambda: scheduling_world.build(clinic, owner, own_patient.pk, make_member))
     return {
         # Calendars, services and a booking in both clinics, built when a booking route needs them.
-        "own": scheduling_world.Lazy(own, lambda: scheduling_world.build(clinic, owner, own_patient.pk, make_member)),
+        "own": own,
+        # Our clinic's portal turned on, with a held time and booked visits (public routes).
+        "public": scheduling_world.Lazy({}, lambda: booking_world.build(clinic, owner, own)),
         "their_scheduling": scheduling_world.Lazy({}, their_scheduling),
         "their_ids": their_ids,
         "their_patient_ids": [str(p.pk) for p in their_patients],
@@ -245,8 +268,14 @@ def with_scheduling(world: dict) -> None:
 
 
 def _send(client, method: str, path: str, body: dict, world: dict):
-    url = _fill(path, world["own"])
-    body = {k: _fill(v, world["own"]) if isinstance(v, str) else v for k, v in body.items()}
+    values = world["own"]
+    if path.startswith("/api/public/"):  # anonymous by design: no staff credentials
+        with_scheduling(world)
+        assert world["public"]["clinic_slug"]
+        values = {**world["own"], **world["public"], "token": world["public"]["manage_token"]}
+        client = Client(raise_request_exception=False)
+    url = _fill(path, values)
+    body = json.loads(_fill(json.dumps(body, default=str), values))
     if "version" in body:
         body = {**body, "version": Patient.objects.get(pk=world["own"]["patient_id"]).version}
     if path == "/api/auth/token":
@@ -296,7 +325,7 @@ def test_smuggled_ids_are_refused(api, world):
 
 def valid_body(method: str, path: str, world: dict) -> dict:
     """The base body, completed with our own ids where the base leaves the id-like field out."""
-    if path.startswith(("/api/booking", "/api/appointments")):
+    if path.startswith(("/api/booking", "/api/appointments", "/api/public")):
         with_scheduling(world)
     body = dict(BASE_BODIES[(method, path)])
     if path.endswith("/relationships"):
