@@ -1,4 +1,4 @@
-/* Booking portal: the hold countdown. No inline scripts; htmx does the rest. */
+/* Booking portal: the hold countdown and one submit per tap. No inline scripts; htmx does the rest. */
 (function () {
   "use strict";
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -29,6 +29,18 @@
     var timers = document.querySelectorAll(".hold-timer[data-expires]");
     for (var i = 0; i < timers.length; i++) start(timers[i]);
   }
+  // A double tap on a time or "Book now" sends the form once (the server is idempotent too).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if ((form.getAttribute("method") || "").toLowerCase() !== "post") return;
+    if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
+    form.setAttribute("data-sent", "1");
+  });
+  // Coming back to a page from the back/forward cache: its forms may be sent again.
+  window.addEventListener("pageshow", function () {
+    var sent = document.querySelectorAll("form[data-sent]");
+    for (var i = 0; i < sent.length; i++) sent[i].removeAttribute("data-sent");
+  });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
