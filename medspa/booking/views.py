@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from medspa.booking import selectors, services
-from medspa.booking.choices import DONE_STATES, OPEN_STATES, READS_PER_IP_PER_MINUTE, BookingState
+from medspa.booking.choices import DONE_STATES, OPEN_STATES, READS_PER_IP_PER_MINUTE, BookingKind, BookingState
 from medspa.booking.models import PractitionerProfile
 from medspa.booking.notifications import visit_ics
 from medspa.booking.tokens import manage_token
@@ -373,12 +373,6 @@ def _keep_token(request: HttpRequest, booking_id, token: str) -> None:
     request.session[SESSION_TOKENS] = tokens
 
 
-def _forget_token(request: HttpRequest, booking_id) -> None:
-    tokens = _session_tokens(request)
-    tokens.pop(str(booking_id), None)
-    request.session[SESSION_TOKENS] = tokens
-
-
 def _start(value: str, portal) -> datetime:
     try:
         start = datetime.fromisoformat((value or "").strip()[:40])
@@ -392,13 +386,14 @@ def _start(value: str, portal) -> datetime:
 def _reuse_or_release(request: HttpRequest, portal, ids: list[str], practitioner: str, start: datetime):
     """The open booking of this session for this very time (kept), after letting any other
     open one go — a patient holds one time at a time."""
-    for booking_id, token in list(_session_tokens(request).items()):
+    for token in _session_tokens(request).values():
         try:
             booking = selectors.booking_for_token(portal, token)
         except NotFound:
-            _forget_token(request, booking_id)
-            continue
-        if booking.state not in OPEN_STATES or booking.hold.expires_at <= timezone.now():
+            continue  # another clinic's booking in the same browser
+        if booking.kind != BookingKind.PORTAL or booking.state not in OPEN_STATES:
+            continue  # a clinic's finish-your-booking link is never let go from here
+        if booking.hold.expires_at <= timezone.now():
             continue
         hold = booking.hold
         same = (

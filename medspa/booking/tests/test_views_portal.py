@@ -456,3 +456,21 @@ def test_a_clinic_with_several_locations_carries_the_location_through(world, cli
     response = hold(client, world, at(next_weekday(), 10), location=str(home.pk))
     assert response.status_code == 302
     assert OnlineBooking.objects.get().location_id == home.pk
+
+
+def test_holding_a_time_never_lets_a_clinics_finish_link_go(world, client):
+    day = next_weekday()
+    link = services.link_create(
+        world.setup.owner,
+        first_name="Ava",
+        phone="(212) 555-0142",
+        service_ids=[world.menu["facial"].pk],
+        start=at(day, 9),
+        practitioner_id=world.setup.provider_user.pk,
+    )
+    session = client.session
+    session["booking_tokens"] = {str(link.booking.pk): link.token}
+    session.save()
+    portal_hold = booking_id(hold(client, world, at(day, 13)))
+    assert OnlineBooking.objects.get(pk=link.booking.pk).state == BookingState.HOLDING
+    assert OnlineBooking.objects.get(pk=portal_hold).state == BookingState.HOLDING
