@@ -5,7 +5,6 @@ returns anything about other patients or staff beyond practitioners' public prof
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from ninja import Query, Router
 from medspa.booking import selectors, services
 from medspa.booking.choices import READS_PER_IP_PER_MINUTE, BookingState
 from medspa.booking.schemas import (
+    NearDate,
     PublicBookingIn,
     PublicCancelIn,
     PublicDepositIn,
@@ -102,7 +102,7 @@ def availability(
     request: HttpRequest,
     clinic_slug: str,
     service_ids: list[UUID] = Query(..., min_length=1, max_length=5),
-    start_date: date | None = None,
+    start_date: NearDate | None = None,
     days: int = Query(7, ge=1, le=selectors.MAX_AVAILABILITY_DAYS),
     practitioner_id: UUID | None = None,
     location_id: UUID | None = None,
@@ -204,8 +204,10 @@ def manage_view(request: HttpRequest, token: str):
 
 
 @router.delete("/public/bookings/{token}", **PUBLIC)
-def manage_cancel(request: HttpRequest, token: str, payload: PublicCancelIn):
-    """Cancel; inside the notice window send `confirm_late: true` after telling the patient."""
+def manage_cancel(request: HttpRequest, token: str, payload: PublicCancelIn | None = None):
+    """Cancel; inside the notice window send `confirm_late: true` after telling the patient.
+    The body is optional (a plain DELETE cancels outside the notice window)."""
+    payload = payload or PublicCancelIn()
     booking = services.manage_cancel(token, confirm_late=payload.confirm_late, reason=payload.reason, ip=_ip(request))
     return JsonResponse({"booking": selectors.booking_summary(booking)})
 

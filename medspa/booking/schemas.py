@@ -3,20 +3,41 @@ API's schemas in the one OpenAPI document)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal
 from uuid import UUID
 
+from django.utils import timezone
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 TimeOfDay = Literal["morning", "afternoon", "evening"]
+# Nothing on the portal is further than this from today (the rolling window is at most a year).
+REACH = timedelta(days=400)
+
+
+def _near_time(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("Include a UTC offset.")
+    if abs(value - timezone.now()) > REACH:
+        raise ValueError("Pick a time within the next year.")
+    return value
+
+
+def _near_date(value: date) -> date:
+    if abs(value - timezone.now().date()) > REACH:
+        raise ValueError("Pick a date within the next year.")
+    return value
+
+
+NearTime = Annotated[datetime, AfterValidator(_near_time)]
+NearDate = Annotated[date, AfterValidator(_near_date)]
 
 
 class PublicHoldIn(Schema):
     model_config = ConfigDict(extra="forbid")
     service_ids: list[UUID] = Field(min_length=1, max_length=5)
-    start: datetime
+    start: NearTime
     practitioner_id: UUID | None = None
     location_id: UUID | None = None
     addon_ids: list[UUID] = Field(default_factory=list, max_length=5)
@@ -49,7 +70,7 @@ class PublicCancelIn(Schema):
 
 class PublicRescheduleIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    start: datetime
+    start: NearTime
 
 
 class PublicWaitlistIn(Schema):
@@ -61,8 +82,8 @@ class PublicWaitlistIn(Schema):
     last_name: str = Field(max_length=80)
     phone: str = Field(default="", max_length=40)
     email: str = Field(default="", max_length=254)
-    date_from: date
-    date_to: date
+    date_from: NearDate
+    date_to: NearDate
     times_of_day: list[TimeOfDay] = Field(default_factory=list, max_length=3)
     notes: str = Field(default="", max_length=500)
     website: str = Field(default="", max_length=200)

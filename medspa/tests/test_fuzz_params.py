@@ -228,6 +228,54 @@ def test_every_nasty_value_in_every_parameter(api, web, seeded, path):
                 check(f"POST {path} (corpus)", response, {name: value})
 
 
+# The public booking API: anonymous reads of a clinic's portal, every parameter.
+PUBLIC_ENDPOINTS = {
+    "/api/public/{slug}/services": (
+        "q",
+        "category_id",
+        "concern",
+        "treatment_type",
+        "min_price",
+        "max_price",
+        "max_minutes",
+        "location_id",
+    ),
+    "/api/public/{slug}/practitioners": ("service_ids", "location_id"),
+    "/api/public/{slug}/availability": ("start_date", "days", "practitioner_id", "location_id", "addon_ids"),
+}
+
+
+EDGE_DATES = ("9999-12-31", "0001-01-01", "9999-12-31T23:59:59+00:00", "1900-01-01")
+
+
+@pytest.fixture
+def portal(clinic, owner):
+    from medspa.booking import services as booking_services
+    from medspa.catalog.tests.factories import make_catalog
+
+    actor = Actor.staff(user=owner, clinic=clinic, role=Role.OWNER)
+    booking_services.settings_update(actor, values={"enabled": True})
+    return make_catalog(actor)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", list(PUBLIC_ENDPOINTS))
+def test_public_booking_parameters_never_500(portal, clinic, path):
+    """The corpus in each parameter of the portal's public reads (and the service id the
+    availability needs, so the rest is really parsed); each parameter from its own address so
+    the per-IP read limit does not cut the run short."""
+    url = path.replace("{slug}", clinic.slug)
+    base = {"service_ids": str(portal["facial"].pk)} if path.endswith("availability") else {}
+    for index, name in enumerate(PUBLIC_ENDPOINTS[path]):
+        anonymous = Client(REMOTE_ADDR=f"198.18.0.{index + 1}", raise_request_exception=False)
+        for value in (*NASTY, *EDGE_DATES):
+            query = {**base, name: value}
+            check(f"GET {path} (corpus)", anonymous.get(url, query), query)
+        if path.endswith("availability"):
+            nasty_service = {"service_ids": NASTY[:10]}
+            check(f"GET {path} (corpus)", anonymous.get(url, nasty_service), nasty_service)
+
+
 def test_fuzz_outcomes_report():
     """Prints the example counts per endpoint (run with -s); fails only if nothing ran."""
     if not OUTCOMES:

@@ -185,6 +185,11 @@ def api(clinic, owner, api_token):
     return Client(headers={"Authorization": f"Bearer {api_token(owner, clinic)}"}, raise_request_exception=False)
 
 
+def _component(body: dict) -> str:
+    """The request schema's name (an optional body is documented as `anyOf` it and null)."""
+    return re.search(r'"\$ref": "[^"]*/([^"/]+)"', json.dumps(body["content"]["application/json"])).group(1)
+
+
 def write_operations():
     from medspa.api import api as ninja_api
 
@@ -194,7 +199,7 @@ def write_operations():
         for method, operation in methods.items():
             body = operation.get("requestBody")
             if body:
-                ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                ref = _component(body)
                 yield method, path, components[ref]
 
 
