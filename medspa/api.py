@@ -11,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from medspa.accounts.api import router as accounts_router
 from medspa.accounts.auth import BearerTokenAuth, StaffSessionAuth
+from medspa.booking.api import router as booking_router
 from medspa.catalog.api import router as catalog_router
 from medspa.core.errors import DomainError, PermissionDenied, error_body
 from medspa.core.middleware import record_denial
@@ -98,6 +99,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", patients_router)
 api.add_router("/", catalog_router)
 api.add_router("/", scheduling_router)
+api.add_router("/", booking_router)
 
 
 DOCS_ROUTES = ("api-root", "openapi-view", "openapi-json")

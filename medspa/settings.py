@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "medspa.catalog",  # before the apps whose demo data books its services
     "medspa.patients",
     "medspa.scheduling",
+    "medspa.booking",
 ]
 
 MIDDLEWARE = [
@@ -358,6 +359,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+PAYMENT_BACKEND = env_str("PAYMENT_BACKEND", "test")  # "test": clearly labelled test mode, no money moves
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Medspa <no-reply@medspa.local>")
 
 # Audit -------------------------------------------------------------------------------

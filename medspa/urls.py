@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("medspa.patients.urls")),
     path("", include("medspa.catalog.urls")),
     path("", include("medspa.scheduling.urls")),
+    path("", include("medspa.booking.urls")),
 ]
 
 handler403 = "medspa.core.views.error_403_view"

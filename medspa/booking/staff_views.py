@@ -14,7 +14,7 @@ from django.urls import reverse
 from medspa.booking import services
 from medspa.booking.forms import POLICY_FIELDS, OnlineBookingForm, PractitionerProfileForm
 from medspa.booking.models import PractitionerProfile
-from medspa.booking.selectors import _short_name, booking_settings
+from medspa.booking.selectors import booking_settings, short_name
 from medspa.booking.services.branding import BRANDING_IMAGES
 from medspa.booking.services.staff import SETTINGS_FIELDS
 from medspa.catalog import selectors as catalog
@@ -71,7 +71,7 @@ def _settings_form(actor, current, data=None) -> OnlineBookingForm:
 
 
 def _profile_form(user, profile, data=None) -> PractitionerProfileForm:
-    initial = {"display_name": _short_name(user), "credentials": "", "bio": "", "listed": True}
+    initial = {"display_name": short_name(user), "credentials": "", "bio": "", "listed": True}
     if profile is not None:
         initial = {
             "display_name": profile.display_name,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from medspa.core.choices import ActorKind
 from medspa.core.errors import PermissionDenied
-from medspa.core.permissions import PERMISSIONS, permissions_for
+from medspa.core.permissions import PERMISSIONS, PORTAL_PERMISSIONS, permissions_for
 
 if TYPE_CHECKING:
     from medspa.core.models import Clinic
@@ -48,6 +48,18 @@ class Actor:
     def patient(cls, *, clinic: Clinic, patient_id: str, label: str = "patient") -> Actor:
         """A patient acting through a capability link; holds no staff permission."""
         return cls(kind=ActorKind.PATIENT, clinic=clinic, patient_id=patient_id, label=label)
+
+    @classmethod
+    def portal(cls, *, clinic: Clinic, patient_id: str | None = None, label: str = "online booking") -> Actor:
+        """Someone on the clinic's public booking portal (or holding its manage link for
+        `patient_id`): may read the public menu and hold and book times; nothing else."""
+        return cls(
+            kind=ActorKind.PATIENT if patient_id else ActorKind.ANONYMOUS,
+            clinic=clinic,
+            permissions=PORTAL_PERMISSIONS,
+            patient_id=str(patient_id) if patient_id else None,
+            label=label,
+        )
 
     @classmethod
     def anonymous(cls) -> Actor:

@@ -50,6 +50,14 @@ class Conflict(DomainError):
     default_detail = "The record was changed by someone else; reload and try again."
 
 
+class Gone(DomainError):
+    """Something that existed has lapsed for good (an expired hold, an expired link)."""
+
+    status = 410
+    code = "gone"
+    default_detail = "This has expired."
+
+
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"

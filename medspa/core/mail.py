@@ -1,4 +1,7 @@
-"""Email delivery through the outbox (console backend locally, SMTP in production)."""
+"""Email delivery through the outbox (console backend locally, SMTP in production).
+
+Payload: `to`, `subject`, `body` (`{base_url}` is replaced by SITE_URL) and optional
+`attachments`, each `{"filename", "content" (text), "mimetype"}` (calendar invitations)."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -18,4 +21,6 @@ def deliver_email(message: OutboxMessage) -> None:
         to=payload["to"],
         headers={"Message-ID": f"<{message.pk}@medspa>"},
     )
+    for attachment in payload.get("attachments", []):
+        email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     email.send(fail_silently=False)

@@ -74,7 +74,12 @@ PERMISSIONS: dict[str, str] = {
     "users.manage": "Invite staff, change roles and deactivate accounts",
     "users.reset_mfa": "Reset a staff member's two-factor authentication (owner only)",
     "audit.view": "Browse the audit log",
+    # Patient-facing capabilities (never a staff role's)
+    "booking.portal": "Hold and book times for oneself through the clinic's public booking portal",
 }
+# Held only by actors of the public booking portal, never by a staff role.
+PORTAL_PERMISSIONS = frozenset({"booking.portal", "catalog.view"})
+PATIENT_ONLY = frozenset({"booking.portal"})
 
 _CLINICAL_WORK = {
     "patients.view",
@@ -103,8 +108,8 @@ _CLINICAL_WORK = {
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset(PERMISSIONS),
-    Role.ADMIN: frozenset(PERMISSIONS) - {"users.reset_mfa"},
+    Role.OWNER: frozenset(PERMISSIONS) - PATIENT_ONLY,
+    Role.ADMIN: frozenset(PERMISSIONS) - PATIENT_ONLY - {"users.reset_mfa"},
     Role.PROVIDER: frozenset(_CLINICAL_WORK),
     Role.FRONT_DESK: frozenset(
         {

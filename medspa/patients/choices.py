@@ -15,6 +15,12 @@ class ProfileType(models.TextChoices):
     CONTACT = "contact", "Contact (not treated)"
 
 
+class PatientSource(models.TextChoices):
+    STAFF = "staff", "Added by staff"
+    IMPORT = "import", "Imported"
+    ONLINE_BOOKING = "online_booking", "Online booking"
+
+
 class SexAtBirth(models.TextChoices):
     FEMALE = "female", "Female"
     MALE = "male", "Male"

@@ -56,6 +56,12 @@ def registered() -> dict[tuple[str, str], Entry]:
     return dict(_REGISTRY)
 
 
+def _review_done(model, field: str, duplicate, survivor) -> int:
+    """Merging settles the "possible duplicate" question: the flags pointing at the merged
+    profile are cleared rather than moved (the survivor would otherwise point at itself)."""
+    return model._base_manager.filter(**{field: duplicate}).update(**{field: None})
+
+
 def _relationships(model, field: str, duplicate, survivor) -> int:
     """Family links move unless they would link the survivor to itself or repeat a link."""
     other = "related" if field == "patient" else "patient"
@@ -71,6 +77,7 @@ def register_patient_tables() -> None:
 
     register(Patient, "primary_contact")
     register(Patient, "merged_into")
+    register(Patient, "possible_duplicate_of", _review_done)
     register(PatientTag, "patient", move_unless_present("tag_id"))
     register(Allergy, "patient", move_unless_present("substance"))
     register(Relationship, "patient", _relationships)

@@ -10,6 +10,7 @@ from medspa.patients.choices import (
     Direction,
     ImportMode,
     ImportStatus,
+    PatientSource,
     PatientStatus,
     ProfileType,
     RelationshipKind,
@@ -64,6 +65,16 @@ class Patient(SoftDeleteModel):
     status_changed_at = models.DateTimeField(default=timezone.now)
     profile_type = models.CharField(max_length=16, choices=ProfileType.choices, default=ProfileType.PATIENT)
     referral_source = models.CharField(max_length=120, blank=True)
+    source = models.CharField(max_length=16, choices=PatientSource.choices, default=PatientSource.STAFF, editable=False)
+    possible_duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="Created online with contact details that match this profile: staff should review.",
+    )
     primary_contact = models.ForeignKey(
         "self",
         null=True,

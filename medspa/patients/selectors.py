@@ -15,6 +15,7 @@ from medspa.core.actors import Actor
 from medspa.core.errors import NotFound
 from medspa.core.models import AuditEvent
 from medspa.core.pagination import clamp_offset
+from medspa.patients.choices import ProfileType
 from medspa.patients.models import Allergy, Communication, Patient, PatientTag, Relationship, Tag
 from medspa.patients.normalize import PREFIX_END, digits, fold, name_key, query_words
 from medspa.patients.services import CLINICAL_FIELDS
@@ -329,6 +330,43 @@ def patient_duplicates(
             if score >= 80:
                 reasons.setdefault(p.pk, (p, "similar name, same date of birth"))
     return list(reasons.values())
+
+
+@dataclass(frozen=True)
+class ContactMatch:
+    """Who online details belong to: `patient` when certain, else `resembles` (or nobody)."""
+
+    patient: Patient | None = None
+    resembles: Patient | None = None
+
+
+def patient_match_contact(*, actor: Actor, first_name: str, last_name: str, phone: str, email: str) -> ContactMatch:
+    """Match self-entered details to a profile without revealing anything: certain only when
+    exactly one live patient has the same first and last name and the same mobile number or
+    email; a profile sharing the number or email under another name only resembles them."""
+    from medspa.patients.normalize import InvalidPhone, national_digits, to_e164
+
+    try:
+        number = national_digits(to_e164(phone)) if phone else ""
+    except InvalidPhone:
+        number = ""
+    email = (email or "").strip().lower()
+    if not number and not email:
+        return ContactMatch()
+    contact = Q()
+    if number:
+        contact |= Q(phone_digits=number)
+    if email:
+        contact |= Q(email_lower=email)
+    found = list(
+        patients_for(actor)
+        .filter(contact, profile_type=ProfileType.PATIENT)
+        .only("id", "clinic_id", "first_key", "last_key", "profile_type")[:20]
+    )
+    same_name = [p for p in found if p.first_key == name_key(first_name) and p.last_key == name_key(last_name)]
+    if len(same_name) == 1:
+        return ContactMatch(patient=same_name[0])
+    return ContactMatch(resembles=(same_name or found or [None])[0])
 
 
 def patient_duplicates_of(*, actor: Actor, patient: Patient) -> list[tuple[Patient, str]]:

@@ -17,7 +17,14 @@ from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from medspa.core.models import StoredFile
-from medspa.patients.choices import INVERSE_RELATIONSHIP, CommunicationKind, Direction, PatientStatus, RelationshipKind
+from medspa.patients.choices import (
+    INVERSE_RELATIONSHIP,
+    CommunicationKind,
+    Direction,
+    PatientSource,
+    PatientStatus,
+    RelationshipKind,
+)
 from medspa.patients.models import Allergy, Communication, Patient, PatientTag, Relationship, Tag
 from medspa.patients.normalize import InvalidPhone, digits, name_key, national_digits, to_e164
 
@@ -169,14 +176,23 @@ def _set_allergies(actor: Actor, patient: Patient, allergies: list[dict]) -> Non
     Allergy.objects.bulk_create(rows)
 
 
-def patient_create(*, actor: Actor, data: dict[str, Any]) -> Patient:
-    """Create a profile; only first and last name are required. Duplicates warn, never block."""
+def patient_create(
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    source: str = PatientSource.STAFF,
+    possible_duplicate_of: Patient | None = None,
+) -> Patient:
+    """Create a profile; only first and last name are required. Duplicates warn, never block;
+    a profile created online whose details resemble another is flagged for staff to review."""
     actor.require("patients.edit")
     clean = _clean(actor, data, creating=True)
     tags = clean.pop("tags", None)
     allergies = clean.pop("allergies", None)
+    if source not in PatientSource.values:
+        raise InvalidInput("Unknown source.", fields={"source": ["Unknown."]})
     with transaction.atomic():
-        patient = Patient(clinic=actor.clinic, **clean)
+        patient = Patient(clinic=actor.clinic, source=source, possible_duplicate_of=possible_duplicate_of, **clean)
         _search_columns(patient)
         _validated(patient)
         patient.save()

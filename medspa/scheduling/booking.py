@@ -58,6 +58,30 @@ def place(
     length (resizing); `double_book` ignores the provider's own busy time (staff only)."""
     minute = epoch_minute(start)
     problem, context = load(actor, dataclasses.replace(search, provider_ids=frozenset({provider_id})))
+    return _check(actor, problem, context, provider_id, start, minute, room_id, duration, double_book)
+
+
+def place_anyone(actor: Actor, search: Search, start: datetime) -> Placement:
+    """`place` for "any practitioner": the first practitioner (in the engine's order) who
+    performs the services here and is free at `start`; 409 when nobody is."""
+    minute = epoch_minute(start)
+    problem, context = load(actor, search)
+    if not context.providers:
+        raise InvalidInput(
+            "Nobody performs this service here.",
+            code="provider_does_not_perform",
+            fields={"practitioner_id": ["Nobody performs this service here."]},
+        )
+    if start.second or start.microsecond:
+        raise InvalidInput("Times are whole minutes.", fields={"start": ["Use whole minutes."]})
+    narrowed = _narrow(problem, minute, None, None, False, "")
+    slots = [s for s in find_slots(narrowed) if s.start == minute]
+    if not slots:
+        raise Conflict("That time is no longer available.", code="slot_unavailable", fields={"start": ["Taken."]})
+    return _placement(narrowed, context, slots[0], False)
+
+
+def _check(actor, problem, context, provider_id, start, minute, room_id, duration, double_book) -> Placement:
     if provider_id not in context.providers:
         raise InvalidInput(
             "This practitioner does not perform the chosen service here.",
@@ -146,7 +170,7 @@ def _conflict(actor: Actor, kind: str, resources: list[str], block: tuple[int, i
     what = {"provider": "The practitioner", "room": "The room", "equipment": "The equipment"}[kind]
     detail = f"{what} is already booked then."
     fields: dict = {"start": [detail]}
-    if clash is not None:
+    if clash is not None and clash.appointment is not None:
         appointment = clash.appointment
         fields["conflict"] = {
             "appointment_id": str(appointment.pk),
@@ -167,9 +191,12 @@ def _placement(problem: Problem, context: Context, slot: Slot, double_book: bool
     return Placement(slot.provider_id, planned, context, double_booked=double_book)
 
 
-def reservation_rows(actor: Actor, appointment, planned: PlannedAppointment, provider_id: str) -> list[Reservation]:
-    """The reservations an appointment holds: its provider (unit 0, or the next free unit
-    when deliberately double-booked), its room unit and its equipment units."""
+def reservation_rows(
+    actor: Actor, appointment, planned: PlannedAppointment, provider_id: str, *, hold=None, expires_minute=None
+) -> list[Reservation]:
+    """The reservations an appointment (or a hold, until `expires_minute`) takes: its provider
+    (unit 0, or the next free unit when deliberately double-booked), its room unit and its
+    equipment units."""
     block = (planned.start - planned.before, planned.end + planned.after)
     rows = [(ResourceKind.PROVIDER, (provider_id, planned.provider_unit))]
     if planned.room:
@@ -179,6 +206,8 @@ def reservation_rows(actor: Actor, appointment, planned: PlannedAppointment, pro
         Reservation(
             clinic=actor.clinic,
             appointment=appointment,
+            hold=hold,
+            expires_minute=expires_minute,
             kind=kind,
             resource_id=resource,
             unit=unit,
@@ -204,6 +233,30 @@ def free_provider_unit(actor: Actor, provider_id: str, block: tuple[int, int]) -
     while unit in taken:
         unit += 1
     return unit
+
+
+def plan_json(planned: list[PlannedAppointment]) -> list[dict]:
+    """A placement's appointments as JSON (stored on a hold until it is booked)."""
+    return [dataclasses.asdict(p) for p in planned]
+
+
+def plan_from_json(rows: list[dict]) -> list[PlannedAppointment]:
+    def unit(value):
+        return (str(value[0]), int(value[1]))
+
+    return [
+        PlannedAppointment(
+            service_id=str(row["service_id"]),
+            start=int(row["start"]),
+            end=int(row["end"]),
+            before=int(row["before"]),
+            after=int(row["after"]),
+            room=unit(row["room"]) if row.get("room") else None,
+            equipment=tuple(unit(u) for u in row.get("equipment", ())),
+            provider_unit=int(row.get("provider_unit", 0)),
+        )
+        for row in rows
+    ]
 
 
 def as_datetime(minute: int) -> datetime:

@@ -41,6 +41,13 @@ class BookingSource(models.TextChoices):
     ASSISTANT = "assistant", "Assistant"
 
 
+class HoldStatus(models.TextChoices):
+    HELD = "held", "Held"
+    BOOKED = "booked", "Booked"
+    RELEASED = "released", "Released"
+    EXPIRED = "expired", "Expired"
+
+
 class ResourceKind(models.TextChoices):
     PROVIDER = "provider", "Provider"
     ROOM = "room", "Room"

@@ -13,6 +13,7 @@ from medspa.scheduling.choices import (
     BlockKind,
     BookingSource,
     ExceptionKind,
+    HoldStatus,
     ResourceKind,
     WaitlistStatus,
 )
@@ -122,6 +123,9 @@ class Appointment(SoftDeleteModel):
     cancellation_reason = models.CharField(max_length=300, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    late_cancellation = models.BooleanField(
+        default=False, help_text="Cancelled inside the clinic's notice window (the fee policy applies)."
+    )
     checked_in_at = models.DateTimeField(null=True, blank=True)
     double_booked = models.BooleanField(default=False, help_text="Deliberately booked over the provider's time.")
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -150,14 +154,49 @@ class AppointmentAddon(TenantModel):
         constraints = [models.UniqueConstraint(fields=["clinic", "appointment", "service"], name="addon_once")]
 
 
+class SlotHold(TenantModel):
+    """Time kept for someone who is still booking (the online portal, a finish-your-booking
+    link): its reservations block the engine exactly like an appointment's until `expires_at`.
+    A hold becomes a visit (`booked`), is let go (`released`) or lapses (`expired`); after
+    `expires_at` it blocks nothing even before the release job has run."""
+
+    location = models.ForeignKey("core.Location", on_delete=models.PROTECT, related_name="+")
+    provider = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    service_ids = models.JSONField(help_text="The visit's services, in order.")
+    addon_ids = models.JSONField(default=list, blank=True)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    plan = models.JSONField(help_text="The placed appointments: minutes, buffers, room and equipment units.")
+    status = models.CharField(max_length=10, choices=HoldStatus.choices, default=HoldStatus.HELD)
+    source = models.CharField(max_length=12, choices=BookingSource.choices, default=BookingSource.ONLINE)
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["start_at"]
+        indexes = [
+            models.Index(fields=["clinic", "start_at"], name="hold_start"),
+            models.Index(fields=["clinic", "expires_at"], name="hold_live_expiry", condition=models.Q(status="held")),
+        ]
+
+
 class Reservation(TenantModel):
     """Time an appointment takes from one unit of one resource (a provider, a room, a piece of
     equipment), buffers included, in minutes since the Unix epoch (UTC) — the unit the
     availability engine computes in. Two active reservations of the same unit never overlap:
     PostgreSQL enforces it with an exclusion constraint (migration 0002); on SQLite booking
-    writes are serialised (`BEGIN IMMEDIATE`) and checked inside the transaction."""
+    writes are serialised (`BEGIN IMMEDIATE`) and checked inside the transaction.
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reservations")
+    A reservation belongs to an appointment or to a hold; a hold's carries `expires_minute`
+    and stops counting as busy from then on (the booking services release lapsed holds
+    before they write, so the database constraint never meets one)."""
+
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="reservations"
+    )
+    hold = models.ForeignKey(SlotHold, null=True, blank=True, on_delete=models.CASCADE, related_name="reservations")
+    expires_minute = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=10, choices=ResourceKind.choices)
     resource_id = models.UUIDField()
     unit = models.PositiveSmallIntegerField(default=0)
@@ -174,11 +213,21 @@ class Reservation(TenantModel):
                 condition=models.Q(active=True),
             ),
             models.Index(fields=["clinic", "resource_id", "start_minute"], name="reservation_resource"),
+            models.Index(
+                fields=["clinic", "expires_minute"],
+                name="reservation_hold_expiry",
+                condition=models.Q(active=True, expires_minute__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(start_minute__lt=models.F("end_minute")), name="reservation_start_before_end"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(appointment__isnull=False, hold__isnull=True)
+                | models.Q(appointment__isnull=True, hold__isnull=False),
+                name="reservation_appointment_or_hold",
+            ),
         ]
 
 

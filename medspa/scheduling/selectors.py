@@ -30,7 +30,7 @@ from medspa.scheduling.models import (
     WaitlistOffer,
     WorkingHours,
 )
-from medspa.scheduling.services import BOOK, BOOK_OWN, MANAGE, as_uuid
+from medspa.scheduling.services import BOOK, BOOK_OWN, MANAGE, PORTAL, as_uuid
 from medspa.scheduling.services.feeds import token_hash
 
 VIEW, VIEW_OWN = "scheduling.view", "scheduling.view_own"
@@ -67,6 +67,16 @@ def available_slots(actor: Actor, search: Search) -> tuple[list[dict], Context]:
         for slot in find_slots(problem)
     ]
     return slots, context
+
+
+def online_slots(actor: Actor, search: Search) -> tuple[list[tuple[int, int, str]], Context]:
+    """Times the public portal may offer — the engine in online context (minimum notice,
+    rolling window, online-bookable services, never double-booked) — as (start, end,
+    practitioner) in epoch minutes. Nothing about who booked what leaves this function."""
+    if not (actor.can(PORTAL) or actor.can(BOOK)):
+        raise PermissionDenied(permission=PORTAL)
+    problem, context = load(actor, dataclasses.replace(search, online=True))
+    return [(slot.start, slot.end, slot.provider_id) for slot in find_slots(problem)], context
 
 
 def booking_rules(actor: Actor, location_id) -> dict:
@@ -368,3 +378,40 @@ def calendar_feed(actor: Actor, **window) -> list[dict]:
             }
         )
     return rows
+
+
+def had_service_since(actor: Actor, patient_id, service_id, since: datetime) -> bool:
+    """Whether the patient was seen for the service (arrived, in progress or completed)
+    between `since` and now — e.g. the consultation a treatment requires."""
+    return Appointment.objects.filter(
+        clinic=actor.clinic,
+        patient_id=as_uuid(patient_id, "patient_id"),
+        service_id=as_uuid(service_id, "service_id"),
+        status__in=[AppointmentStatus.ARRIVED, AppointmentStatus.IN_PROGRESS, AppointmentStatus.COMPLETED],
+        start_at__gte=since,
+        start_at__lte=timezone.now(),
+    ).exists()
+
+
+def upcoming_visit_count(actor: Actor, patient_id) -> int:
+    """How many of the patient's visits are still ahead (requested, scheduled or confirmed)."""
+    return (
+        Appointment.objects.filter(
+            clinic=actor.clinic,
+            patient_id=as_uuid(patient_id, "patient_id"),
+            status__in=[AppointmentStatus.REQUESTED, AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED],
+            start_at__gt=timezone.now(),
+        )
+        .values("visit_id")
+        .distinct()
+        .count()
+    )
+
+
+def visit_appointments(actor: Actor, visit_id) -> list[Appointment]:
+    """A visit's appointments in order, with service, practitioner and location loaded."""
+    return list(
+        Appointment.objects.filter(clinic=actor.clinic, visit_id=as_uuid(visit_id, "visit_id"))
+        .select_related("service", "provider", "location")
+        .order_by("start_at")
+    )

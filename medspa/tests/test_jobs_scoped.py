@@ -18,6 +18,7 @@ SYSTEM_SWEEPS = {
     "idempotency_purge": "drops idempotency results older than 48 hours",
     "purge_expired_credentials": "drops expired API tokens and sessions",
     "patient_import_sweep": "re-queues patient imports as patient_import_task(clinic_id, ...)",
+    "booking_holds_expire": "releases every clinic's lapsed booking holds (each row carries its clinic)",
 }
 JOB_DECORATORS = {"db_task", "task"}
 PERIODIC_DECORATORS = {"db_periodic_task", "periodic_task"}

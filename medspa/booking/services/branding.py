@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from medspa.booking.models import BookingSettings, PractitionerProfile
-from medspa.booking.selectors import _short_name
+from medspa.booking.selectors import short_name
 from medspa.catalog.selectors import provider_candidates
 from medspa.core import files
 from medspa.core.actors import Actor
@@ -112,7 +112,7 @@ def _profile_locked(actor: Actor, user) -> PractitionerProfile:
     """The practitioner's profile, created with their short name when they have none yet."""
     profile = PractitionerProfile.objects.select_for_update().filter(clinic=actor.clinic, user=user).first()
     if profile is None:
-        profile = PractitionerProfile.objects.create(clinic=actor.clinic, user=user, display_name=_short_name(user))
+        profile = PractitionerProfile.objects.create(clinic=actor.clinic, user=user, display_name=short_name(user))
     return profile
 
 

@@ -125,7 +125,8 @@ def load(actor: Actor, search: Search) -> tuple[Problem, Context]:
     for step in steps:
         resources |= {unit[0] for unit in step.rooms}
         resources |= {unit[0] for pool in step.equipment for unit in pool}
-    busy = _busy(actor, low - before, high + total, resources, search.exclude_appointment_ids)
+    now_minute = epoch_minute(search.now or datetime.now(tz=UTC))
+    busy = _busy(actor, low - before, high + total, resources, search.exclude_appointment_ids, now_minute)
     problem = Problem(
         steps=tuple(steps),
         providers={p: windows.get(p, []) for p in context.providers},
@@ -216,15 +217,16 @@ def _working_windows(actor: Actor, location, zone: ZoneInfo, days: list[date], p
     return out
 
 
-def _busy(actor: Actor, low: int, high: int, resources: set[str], exclude: frozenset[str]) -> dict:
-    """Active reservations meeting [low, high) of the given resources, as intervals per unit.
+def _busy(actor: Actor, low: int, high: int, resources: set[str], exclude: frozenset[str], now: int) -> dict:
+    """Active reservations meeting [low, high) of the given resources, as intervals per unit
+    (a hold's only until it expires at `now`).
 
     `start_minute` is bounded below by `low - MAX_BLOCK_MINUTES` (no reservation is longer),
     so the scan reads only the window's rows however much history the clinic has. A
     provider's units are merged into unit 0 (in the statement): double-booked time is busy
     time. Rows are grouped by their raw resource value first; ids are canonicalised once per
     unit, not once per row."""
-    sql, params = _busy_sql(actor, low, high, exclude)
+    sql, params = _busy_sql(actor, low, high, exclude, now)
     raw: dict = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -241,18 +243,20 @@ def _busy(actor: Actor, low: int, high: int, resources: set[str], exclude: froze
     return {unit: iv.normalize(blocks) for unit, blocks in busy.items()}
 
 
-def _busy_sql(actor: Actor, low: int, high: int, exclude: frozenset[str]) -> tuple[str, list]:
+def _busy_sql(actor: Actor, low: int, high: int, exclude: frozenset[str], now: int) -> tuple[str, list]:
     table = Reservation._meta.db_table
     clinic = Reservation._meta.get_field("clinic").target_field.get_db_prep_value(actor.clinic_id, connection)
     # The table name comes from model metadata; values are bound parameters.
     sql = (
         f"SELECT resource_id, CASE WHEN kind = %s THEN 0 ELSE unit END, start_minute, end_minute "  # noqa: S608  # nosec B608
         f"FROM {table} "
-        "WHERE clinic_id = %s AND active AND start_minute >= %s AND start_minute < %s AND end_minute > %s"
+        "WHERE clinic_id = %s AND active AND start_minute >= %s AND start_minute < %s AND end_minute > %s "
+        "AND (expires_minute IS NULL OR expires_minute > %s)"
     )
-    params = [ResourceKind.PROVIDER.value, clinic, low - MAX_BLOCK_MINUTES, high, low]
+    params = [ResourceKind.PROVIDER.value, clinic, low - MAX_BLOCK_MINUTES, high, low, now]
     if exclude:
         appointment = Reservation._meta.get_field("appointment").target_field
-        sql += f" AND appointment_id NOT IN ({', '.join(['%s'] * len(exclude))})"
+        # Holds' rows have no appointment: `NULL NOT IN (...)` is not true, so keep them explicitly.
+        sql += f" AND (appointment_id IS NULL OR appointment_id NOT IN ({', '.join(['%s'] * len(exclude))}))"
         params += [appointment.get_db_prep_value(uuid.UUID(str(pk)), connection) for pk in exclude]
     return sql, params

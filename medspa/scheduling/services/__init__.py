@@ -11,11 +11,14 @@ from medspa.scheduling.services.appointments import (
     book,
     book_series,
     booking_check,
+    release_lapsed_holds,
+    visit_move,
 )
 from medspa.scheduling.services.common import (
     BOOK,
     BOOK_OWN,
     MANAGE,
+    PORTAL,
     BookingRequest,
     as_uuid,
     default_location,
@@ -28,6 +31,14 @@ from medspa.scheduling.services.feeds import (
     feed_revoke,
     feed_set_patient_names,
 )
+from medspa.scheduling.services.holds import (
+    HoldRequest,
+    active_holds,
+    hold_book,
+    hold_place,
+    hold_release,
+    holds_expire,
+)
 from medspa.scheduling.services.schedules import Block, exception_add, exception_remove, hours_replace, policy_update
 from medspa.scheduling.services.waitlist import book_offer, waitlist_join, waitlist_remove
 
@@ -35,10 +46,13 @@ __all__ = [
     "BOOK",
     "BOOK_OWN",
     "MANAGE",
+    "PORTAL",
     "Block",
     "BookingRequest",
     "CreatedFeed",
+    "HoldRequest",
     "SeriesResult",
+    "active_holds",
     "appointment_cancel",
     "appointment_move",
     "appointment_set_status",
@@ -55,9 +69,15 @@ __all__ = [
     "feed_record_read",
     "feed_revoke",
     "feed_set_patient_names",
+    "hold_book",
+    "hold_place",
+    "hold_release",
+    "holds_expire",
     "hours_replace",
     "policy_update",
+    "release_lapsed_holds",
     "require_booking",
+    "visit_move",
     "waitlist_join",
     "waitlist_remove",
 ]

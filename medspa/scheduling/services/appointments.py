@@ -21,7 +21,7 @@ from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, InvalidInput, NotFound
 from medspa.core.outbox import outbox_enqueue
 from medspa.patients.choices import ProfileType
-from medspa.scheduling.availability.loader import Search, location_with_policy
+from medspa.scheduling.availability.loader import Search, epoch_minute, location_with_policy
 from medspa.scheduling.booking import (
     ONE_MINUTE,
     Placement,
@@ -35,6 +35,7 @@ from medspa.scheduling.choices import (
     TRANSITIONS,
     AppointmentStatus,
     BookingSource,
+    HoldStatus,
 )
 from medspa.scheduling.models import (
     Appointment,
@@ -42,6 +43,7 @@ from medspa.scheduling.models import (
     AppointmentChange,
     AppointmentSeries,
     Reservation,
+    SlotHold,
     Visit,
 )
 from medspa.scheduling.services.common import (
@@ -103,77 +105,115 @@ def booking_check(actor: Actor, request: BookingRequest) -> Placement:
 
 def book(actor: Actor, request: BookingRequest, *, series: AppointmentSeries | None = None) -> Visit:
     """Book a visit: one appointment per service, back to back with one provider."""
-    with _booking_transaction():
+    with booking_transaction():
+        release_lapsed_holds(actor)
         patient, provider_id, search, room_id = _validated(actor, request)
         placement = place(actor, search, provider_id, request.start, room_id=room_id, double_book=request.double_book)
-        visit = Visit.objects.create(
-            clinic=actor.clinic,
-            patient=patient,
-            location=placement.context.location,
-            source=request.source,
-            created_by=actor.user,
-        )
-        appointments = []
-        for index, planned in enumerate(placement.appointments):
-            if placement.double_booked:
+        if placement.double_booked:
+            for planned in placement.appointments:
                 planned.provider_unit = free_provider_unit(
                     actor, provider_id, (planned.start - planned.before, planned.end + planned.after)
                 )
-            appointment = Appointment.objects.create(
-                clinic=actor.clinic,
-                visit=visit,
-                series=series,
-                patient=patient,
-                provider_id=provider_id,
-                service_id=planned.service_id,
-                location=placement.context.location,
-                room_id=planned.room[0] if planned.room else None,
-                start_at=as_datetime(planned.start),
-                end_at=as_datetime(planned.end),
-                buffer_before=planned.before,
-                buffer_after=planned.after,
-                status=request.status,
-                source=request.source,
-                notes=request.notes or "",
-                double_booked=planned.provider_unit > 0,
-                created_by=actor.user,
-            )
-            if index == 0:
-                _attach_addons(actor, appointment, search.addon_ids, placement)
-            _reserve(actor, appointment, planned, provider_id)
-            appointments.append(appointment)
-            audit_record(
-                action="appointment.booked" if planned.provider_unit == 0 else "appointment.double_booked",
-                actor=actor,
-                obj=appointment,
-                patient_id=patient.pk,
-                changes={"start": appointment.start_at.isoformat(), "provider": provider_id, "source": request.source},
-            )
-        _announce(actor, "appointment.created", appointments)
-        visit.booked = appointments
-        return visit
-
-
-def _attach_addons(actor: Actor, appointment: Appointment, addon_ids, placement: Placement) -> None:
-    services = placement.context.catalog.services
-    AppointmentAddon.objects.bulk_create(
-        AppointmentAddon(
-            clinic=actor.clinic, appointment=appointment, service_id=pk, duration_minutes=services[pk].duration
+        addons = {pk: placement.context.catalog.services[pk].duration for pk in dict.fromkeys(search.addon_ids)}
+        return create_visit(
+            actor,
+            patient=patient,
+            location=placement.context.location,
+            provider_id=provider_id,
+            planned=placement.appointments,
+            addons=addons,
+            source=request.source,
+            status=request.status,
+            notes=request.notes or "",
+            series=series,
         )
-        for pk in dict.fromkeys(addon_ids)
+
+
+def create_visit(
+    actor: Actor,
+    *,
+    patient,
+    location,
+    provider_id: str,
+    planned: list,
+    addons: dict[str, int],
+    source: str,
+    status: str,
+    notes: str = "",
+    series: AppointmentSeries | None = None,
+) -> Visit:
+    """Write a placed visit (inside the caller's booking transaction): the visit, one
+    appointment per planned service with its reservations, add-ons on the first, an audit
+    event per appointment, and the live calendar update."""
+    visit = Visit.objects.create(
+        clinic=actor.clinic, patient=patient, location=location, source=source, created_by=actor.user
+    )
+    appointments = []
+    for index, step in enumerate(planned):
+        appointment = Appointment.objects.create(
+            clinic=actor.clinic,
+            visit=visit,
+            series=series,
+            patient=patient,
+            provider_id=provider_id,
+            service_id=step.service_id,
+            location=location,
+            room_id=step.room[0] if step.room else None,
+            start_at=as_datetime(step.start),
+            end_at=as_datetime(step.end),
+            buffer_before=step.before,
+            buffer_after=step.after,
+            status=status,
+            source=source,
+            notes=notes,
+            double_booked=step.provider_unit > 0,
+            created_by=actor.user,
+        )
+        if index == 0 and addons:
+            AppointmentAddon.objects.bulk_create(
+                AppointmentAddon(clinic=actor.clinic, appointment=appointment, service_id=pk, duration_minutes=minutes)
+                for pk, minutes in addons.items()
+            )
+        _reserve(actor, appointment, step, provider_id)
+        appointments.append(appointment)
+        audit_record(
+            action="appointment.booked" if step.provider_unit == 0 else "appointment.double_booked",
+            actor=actor,
+            obj=appointment,
+            patient_id=patient.pk,
+            changes={"start": appointment.start_at.isoformat(), "provider": provider_id, "source": source},
+        )
+    _announce(actor, "appointment.created", appointments)
+    visit.booked = appointments
+    return visit
+
+
+def release_lapsed_holds(actor: Actor) -> int:
+    """Let go of the clinic's holds whose time ran out (before a booking writes, so the
+    database's overlap constraint never meets a lapsed hold). Returns how many were let go."""
+    now = timezone.now()
+    Reservation.objects.filter(
+        clinic=actor.clinic, active=True, expires_minute__isnull=False, expires_minute__lte=epoch_minute(now)
+    ).update(active=False)
+    return SlotHold.objects.filter(clinic=actor.clinic, status=HoldStatus.HELD, expires_at__lte=now).update(
+        status=HoldStatus.EXPIRED, updated_at=now
     )
 
 
 def _reserve(actor: Actor, appointment: Appointment, planned, provider_id: str) -> None:
-    """Insert the reservations; an overlap the database refuses becomes a 409."""
+    reserve_rows(reservation_rows(actor, appointment, planned, provider_id))
+
+
+def reserve_rows(rows: list[Reservation]) -> None:
+    """Insert reservations; an overlap the database refuses becomes a 409."""
     try:
         with transaction.atomic():
-            Reservation.objects.bulk_create(reservation_rows(actor, appointment, planned, provider_id))
+            Reservation.objects.bulk_create(rows)
     except IntegrityError as error:
         raise Conflict("That time was just taken. Pick another time.", code="slot_unavailable") from error
 
 
-class _booking_transaction:  # noqa: N801 - used as a context manager like transaction.atomic
+class booking_transaction:  # noqa: N801 - used as a context manager like transaction.atomic
     """One transaction; lock and serialisation errors under contention become a 409."""
 
     def __enter__(self):
@@ -247,7 +287,7 @@ def _appointment_for_update(actor: Actor, appointment_id) -> Appointment:
     )
     if appointment is None:
         raise NotFound("Appointment not found.")
-    require_booking(actor, appointment.provider_id)
+    require_booking(actor, appointment.provider_id, patient_id=appointment.patient_id)
     return appointment
 
 
@@ -265,7 +305,8 @@ def appointment_move(
 ) -> Appointment:
     """Move (new start, provider or room) or resize (new duration) an appointment. The new
     time is checked like a new booking, ignoring the appointment's own current time."""
-    with _booking_transaction():
+    with booking_transaction():
+        release_lapsed_holds(actor)
         appointment = _appointment_for_update(actor, appointment_id)
         if version is not None and int(version) != appointment.version:
             raise Conflict("This appointment was changed by someone else; reload it.", code="stale")
@@ -277,7 +318,7 @@ def appointment_move(
         if not isinstance(start, datetime) or start.tzinfo is None:
             raise InvalidInput("Give the start with a UTC offset.", fields={"start": ["Include a UTC offset."]})
         new_provider = str(as_uuid(provider_id, "practitioner_id")) if provider_id else str(appointment.provider_id)
-        require_booking(actor, new_provider)
+        require_booking(actor, new_provider, patient_id=appointment.patient_id)
         if double_book:
             _, policy = location_with_policy(actor, appointment.location_id)
             if not policy["allow_staff_double_booking"]:
@@ -339,7 +380,9 @@ def appointment_move(
         return appointment
 
 
-def appointment_set_status(actor: Actor, appointment_id, status: str, *, reason: str = "") -> Appointment:
+def appointment_set_status(
+    actor: Actor, appointment_id, status: str, *, reason: str = "", late_cancellation: bool = False
+) -> Appointment:
     """Move an appointment along its lifecycle; only the transitions in TRANSITIONS are allowed.
     Cancelling and no-shows release the time (and offer it to the waitlist)."""
     if status not in AppointmentStatus.values:
@@ -367,26 +410,119 @@ def appointment_set_status(actor: Actor, appointment_id, status: str, *, reason:
         if status == AppointmentStatus.CANCELLED:
             appointment.cancellation_reason, appointment.cancelled_at = reason.strip(), now
             appointment.cancelled_by = actor.user
-            fields += ["cancellation_reason", "cancelled_at", "cancelled_by"]
+            appointment.late_cancellation = late_cancellation
+            fields += ["cancellation_reason", "cancelled_at", "cancelled_by", "late_cancellation"]
         appointment.version = F("version") + 1
         appointment.save(update_fields=fields)
         appointment.refresh_from_db(fields=["version"])
         if status in RELEASED:
             Reservation.objects.filter(appointment=appointment, active=True).update(active=False)
             _opening(actor, appointment, appointment.start_at, appointment.end_at, str(appointment.provider_id))
+        if old == AppointmentStatus.REQUESTED:
+            outbox_enqueue(
+                clinic=actor.clinic,
+                topic="scheduling.request_decided",
+                payload={
+                    "visit_id": str(appointment.visit_id),
+                    "appointment_id": str(appointment.pk),
+                    "status": status,
+                },
+                key=f"{appointment.pk}:decided",
+            )
         audit_record(
             action=f"appointment.{status}",
             actor=actor,
             obj=appointment,
             patient_id=appointment.patient_id,
-            changes={"status": [old, status], **({"reason": reason.strip()} if reason else {})},
+            changes={
+                "status": [old, status],
+                **({"reason": reason.strip()} if reason else {}),
+                **({"late_cancellation": True} if appointment.late_cancellation else {}),
+            },
         )
         _announce(actor, "appointment.updated", [appointment])
         return appointment
 
 
-def appointment_cancel(actor: Actor, appointment_id, *, reason: str) -> Appointment:
-    return appointment_set_status(actor, appointment_id, AppointmentStatus.CANCELLED, reason=reason)
+def appointment_cancel(actor: Actor, appointment_id, *, reason: str, late_cancellation: bool = False) -> Appointment:
+    """Cancel with a reason; `late_cancellation` marks it as inside the clinic's notice window."""
+    return appointment_set_status(
+        actor, appointment_id, AppointmentStatus.CANCELLED, reason=reason, late_cancellation=late_cancellation
+    )
+
+
+def visit_move(actor: Actor, visit_id, *, start: datetime, online: bool = False, reason: str = "") -> list[Appointment]:
+    """Move a whole visit — its open appointments, back to back with the same practitioner — to
+    a new start. The time is checked like a new booking of the same services (with the online
+    rules when `online`: notice, window, online services, never double-booked), ignoring the
+    visit's own time."""
+    if not isinstance(start, datetime) or start.tzinfo is None:
+        raise InvalidInput("Give the start with a UTC offset.", fields={"start": ["Include a UTC offset."]})
+    with booking_transaction():
+        release_lapsed_holds(actor)
+        appointments = list(
+            Appointment.objects.select_for_update()
+            .filter(clinic=actor.clinic, visit_id=as_uuid(visit_id, "visit_id"))
+            .exclude(status__in=RELEASED)
+            .order_by("start_at")
+        )
+        if not appointments:
+            raise NotFound("Appointment not found.")
+        for appointment in appointments:
+            require_booking(actor, appointment.provider_id, patient_id=appointment.patient_id)
+            if appointment.status not in MOVABLE_STATUSES:
+                raise InvalidInput(
+                    f"A {appointment.get_status_display().lower()} appointment cannot be moved.",
+                    fields={"status": ["Not movable."]},
+                )
+        first = appointments[0]
+        provider_id = str(first.provider_id)
+        addons = AppointmentAddon.objects.filter(appointment=first).values_list("service_id", flat=True)
+        search = Search(
+            service_ids=tuple(str(a.service_id) for a in appointments),
+            location_id=first.location_id,
+            start=start,
+            end=start + ONE_MINUTE,
+            online=online,
+            addon_ids=tuple(str(a) for a in addons),
+            exclude_appointment_ids=frozenset(str(a.pk) for a in appointments),
+            now=timezone.now(),
+        )
+        placement = place(actor, search, provider_id, start)
+        Reservation.objects.filter(appointment__in=appointments, active=True).update(active=False)
+        was = (first.start_at, appointments[-1].end_at)
+        for appointment, planned in zip(appointments, placement.appointments, strict=True):
+            before = (appointment.start_at, appointment.end_at, appointment.room_id)
+            appointment.start_at, appointment.end_at = as_datetime(planned.start), as_datetime(planned.end)
+            appointment.room_id = planned.room[0] if planned.room else None
+            appointment.version = F("version") + 1
+            appointment.save(update_fields=["start_at", "end_at", "room", "version", "updated_at"])
+            appointment.refresh_from_db(fields=["version"])
+            _reserve(actor, appointment, planned, provider_id)
+            AppointmentChange.objects.create(
+                clinic=actor.clinic,
+                appointment=appointment,
+                changed_by=actor.user,
+                from_start=before[0],
+                from_end=before[1],
+                from_provider_id=provider_id,
+                from_room_id=before[2],
+                to_start=appointment.start_at,
+                to_end=appointment.end_at,
+                to_provider_id=provider_id,
+                to_room_id=appointment.room_id,
+                reason=(reason or "")[:300],
+            )
+            audit_record(
+                action="appointment.moved",
+                actor=actor,
+                obj=appointment,
+                patient_id=appointment.patient_id,
+                changes={"start": [before[0].isoformat(), appointment.start_at.isoformat()]},
+            )
+        _opening(actor, first, was[0], was[1], provider_id)
+        _announce(actor, "appointment.updated", appointments)
+        return appointments
 
 
 def _opening(actor: Actor, appointment: Appointment, start, end, provider_id: str) -> None:

@@ -16,6 +16,7 @@ from medspa.scheduling.choices import (
 )
 
 BOOK, BOOK_OWN, MANAGE = "scheduling.book", "scheduling.book_own", "scheduling.manage"
+PORTAL = "booking.portal"
 RELEASED = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW})
 
 
@@ -26,11 +27,14 @@ def as_uuid(value, field_name: str) -> uuid.UUID:
         raise InvalidInput("Not a valid id.", fields={field_name: ["Not a valid id."]}) from None
 
 
-def require_booking(actor: Actor, provider_id) -> None:
-    """Booking for anyone needs scheduling.book; a provider with book_own only for themself."""
+def require_booking(actor: Actor, provider_id, *, patient_id=None) -> None:
+    """Booking for anyone needs scheduling.book; a provider with book_own only for themself;
+    a patient acting through the booking portal only on their own appointments."""
     if actor.can(BOOK):
         return
     if actor.can(BOOK_OWN) and actor.user is not None and str(actor.user.pk) == str(provider_id):
+        return
+    if actor.can(PORTAL) and actor.patient_id and patient_id is not None and str(patient_id) == str(actor.patient_id):
         return
     raise PermissionDenied(permission=BOOK)
 

@@ -73,7 +73,7 @@ def test_busy_rows_merge_provider_units_and_skip_other_time(setup):
     reserve(-400 * 24 * 60)  # long past history is not read
     reserve(300, active=False)  # released time is not busy
     low, high = epoch_minute(at(day, 0)), epoch_minute(at(day, 23))
-    busy = _busy(setup.owner, low, high, {provider}, frozenset())
+    busy = _busy(setup.owner, low, high, {provider}, frozenset(), low)
     assert busy == {(provider, 0): [(block.start_minute, block.end_minute + 30)]}
-    assert _busy(setup.owner, low, high, {provider}, frozenset({str(appointment.pk)})) == {}
-    assert _busy(setup.owner, low, high, {"someone-else"}, frozenset()) == {}
+    assert _busy(setup.owner, low, high, {provider}, frozenset({str(appointment.pk)}), low) == {}
+    assert _busy(setup.owner, low, high, {"someone-else"}, frozenset(), low) == {}
