@@ -23,6 +23,27 @@ ROLES = [r.value for r in Role]
 
 # The reviewed list of routes anyone may open without signing in.
 PUBLIC_ROUTES = {"healthz", "invitation_accept", "calendar_feed"}
+# The patient-facing booking portal: anonymous by design; each page checks its own capability
+# (an open portal, the booking's secret in the session, a signed manage link, a finish token).
+PUBLIC_ROUTES |= {
+    "booking_portal_services",
+    "booking_portal_practitioner",
+    "booking_portal_time",
+    "booking_portal_times",
+    "booking_portal_hold",
+    "booking_portal_checkout",
+    "booking_portal_pay",
+    "booking_portal_done",
+    "booking_portal_ics",
+    "booking_portal_brand",
+    "booking_portal_photo",
+    "booking_manage",
+    "booking_manage_calendar",
+    "booking_manage_cancel",
+    "booking_manage_reschedule",
+    "booking_finish",
+    "booking_waitlist",
+}
 # Library-owned routes: allauth guards its own pages (sign-in, MFA), the admin needs is_staff
 # and signs in through allauth (secure_admin_login).
 LIBRARY_PREFIXES = ("library:allauth", "library:django.contrib.admin")
