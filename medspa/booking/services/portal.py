@@ -45,7 +45,7 @@ from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, Gone, InvalidInput, NotFound, TooManyRequests
 from medspa.patients.choices import PatientSource
-from medspa.patients.selectors import patient_match_contact
+from medspa.patients.selectors import ContactMatch, patient_match_contact
 from medspa.patients.services import patient_create
 from medspa.scheduling.choices import AppointmentStatus, BookingSource
 from medspa.scheduling.selectors import had_service_since, upcoming_visit_count
@@ -186,13 +186,13 @@ def portal_submit(
                 seconds=3600,
                 message="Too many bookings for these contact details. Please call the clinic.",
             )
-        _check_rules(portal, booking, clean)
+        match = _check_rules(portal, booking, clean)
         _keep_details(booking, clean)
         _record_acceptance(portal, booking, ip, user_agent)
         if booking.deposit_amount > 0:
             _ask_deposit(portal, booking)
             return booking
-        return _finalize(portal, booking, clean)
+        return _finalize(portal, booking, clean, match)
 
 
 def deposit_pay(portal: Portal, token: str, *, outcome: str = "", ip: str = "") -> tuple[OnlineBooking, str]:
@@ -210,7 +210,7 @@ def deposit_pay(portal: Portal, token: str, *, outcome: str = "", ip: str = "") 
         if deposit is None:
             deposit = _new_deposit(portal, booking)
         clean = Details(booking.first_name, booking.last_name, booking.phone, booking.email, booking.notes)
-        _check_rules(portal, booking, clean)
+        match = _check_rules(portal, booking, clean)
         result = processor().complete(reference=deposit.reference, outcome=outcome)
         deposit.status = DepositStatus.SUCCEEDED if result.succeeded else DepositStatus.FAILED
         deposit.save(update_fields=["status", "updated_at"])
@@ -223,7 +223,7 @@ def deposit_pay(portal: Portal, token: str, *, outcome: str = "", ip: str = "") 
         if not result.succeeded:
             _new_deposit(portal, booking)  # a fresh attempt for the retry
             return booking, result.message or "The payment did not go through."
-        return _finalize(portal, booking, clean), ""
+        return _finalize(portal, booking, clean, match), ""
 
 
 def _ask_deposit(portal: Portal, booking: OnlineBooking) -> None:
@@ -278,8 +278,9 @@ def _system(portal: Portal) -> Actor:
     return Actor.system(clinic=portal.clinic, label="online booking")
 
 
-def _check_rules(portal: Portal, booking: OnlineBooking, clean: Details) -> None:
-    """The clinic's limits for the person booking: future bookings and consultations."""
+def _check_rules(portal: Portal, booking: OnlineBooking, clean: Details) -> ContactMatch:
+    """The clinic's limits for the person booking: future bookings and consultations.
+    Returns who the details belong to (read once, used again to book)."""
     system = _system(portal)
     match = patient_match_contact(
         actor=system, first_name=clean.first_name, last_name=clean.last_name, phone=clean.phone, email=clean.email
@@ -304,16 +305,18 @@ def _check_rules(portal: Portal, booking: OnlineBooking, clean: Details) -> None
                 code="consultation_required",
                 fields={"service_ids": ["Consultation required."], "consultation_service_id": [str(consultation.pk)]},
             )
+    return match
 
 
-def patient_for_details(portal: Portal, clean: Details):
+def patient_for_details(portal: Portal, clean: Details, match: ContactMatch | None = None):
     """(patient, is new): the profile these details certainly belong to, or a new one with
     source "online booking", flagged when it resembles another profile. Nothing about an
     existing profile is revealed to the person booking."""
     system = _system(portal)
-    match = patient_match_contact(
-        actor=system, first_name=clean.first_name, last_name=clean.last_name, phone=clean.phone, email=clean.email
-    )
+    if match is None:
+        match = patient_match_contact(
+            actor=system, first_name=clean.first_name, last_name=clean.last_name, phone=clean.phone, email=clean.email
+        )
     if match.patient is not None:
         return match.patient, False
     patient = patient_create(
@@ -325,7 +328,7 @@ def patient_for_details(portal: Portal, clean: Details):
     return patient, True
 
 
-def _finalize(portal: Portal, booking: OnlineBooking, clean: Details) -> OnlineBooking:
+def _finalize(portal: Portal, booking: OnlineBooking, clean: Details, match: ContactMatch) -> OnlineBooking:
     """Make the visit: the matched patient or a new profile (flagged when it resembles
     another), requested when new patients need approval, then tell the patient."""
     system = _system(portal)
