@@ -156,15 +156,15 @@ def _service_json(portal: Portal, service) -> dict:
     }
 
 
+def _online_here(portal: Portal):
+    return services_for(actor=portal.actor, location=portal.location.pk, online_only=True, include_addons=False)
+
+
 def public_service_map(portal: Portal, service_ids) -> dict:
-    """The chosen online services at the portal's location by id (422 for anything else)."""
+    """The chosen online services at the portal's location by id, in the order given (422
+    for anything else)."""
     wanted = [str(as_uuid(s, "service_ids")) for s in service_ids]
-    found = {
-        str(s.pk): s
-        for s in services_for(
-            actor=portal.actor, location=portal.location.pk, online_only=True, include_addons=False
-        ).filter(pk__in=wanted)
-    }
+    found = {str(s.pk): s for s in _online_here(portal).select_related("consultation_service").filter(pk__in=wanted)}
     missing = [s for s in wanted if s not in found]
     if missing or not wanted:
         raise InvalidInput(
@@ -173,6 +173,14 @@ def public_service_map(portal: Portal, service_ids) -> dict:
             fields={"service_ids": ["Unknown."]},
         )
     return {pk: found[pk] for pk in wanted}
+
+
+def chosen_services(portal: Portal, service_ids) -> dict[str, dict]:
+    """The public facts of the chosen services only, by id in the order given (422 as above)."""
+    services = public_service_map(portal, service_ids)
+    rows = _online_here(portal).filter(pk__in=list(services)).select_related("category", "consultation_service")
+    facts = {str(s.pk): _service_json(portal, s) for s in rows.prefetch_related("addons")}
+    return {pk: facts[pk] for pk in services}
 
 
 def public_practitioners(portal: Portal, service_ids=()) -> list[dict]:

@@ -121,10 +121,8 @@ def _chosen(portal, values) -> tuple[list[str], dict]:
     ids = _service_ids(values)
     if not ids:
         raise InvalidInput("Choose a service first.", fields={"services": ["Required."]})
-    selectors.public_service_map(portal, ids)
-    menu = {s["id"]: s for s in selectors.public_services(portal)}
-    ids = [str(as_uuid(s, "services")) for s in ids]
-    return ids, {pk: menu[pk] for pk in ids if pk in menu}
+    chosen = selectors.chosen_services(portal, ids)
+    return list(chosen), chosen
 
 
 def _practitioner(value) -> str:
@@ -352,7 +350,9 @@ def time_view(request: HttpRequest, slug: str) -> HttpResponse:
 def times_view(request: HttpRequest, slug: str) -> HttpResponse:
     """The time picker fragment: 7 days of free times from `start`."""
     portal = _open_portal(request, slug)
-    ids, _chosen_services = _chosen(portal, request.GET.getlist("services"))
+    ids = [str(as_uuid(s, "services")) for s in _service_ids(request.GET.getlist("services"))]
+    if not ids:
+        raise InvalidInput("Choose a service first.", fields={"services": ["Required."]})
     practitioner = _practitioner(request.GET.get("practitioner"))
     start = _day(request.GET.get("start", "") or request.GET.get("date", ""), portal)
     context = _base(portal, **_week(portal, ids, practitioner, start))
