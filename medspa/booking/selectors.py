@@ -4,6 +4,7 @@ patient data; the booking ones need the booking's secret token or its manage lin
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,7 +15,7 @@ from django.utils import timezone
 from medspa.booking.choices import BookingKind
 from medspa.booking.models import BookingSettings, OnlineBooking, PractitionerProfile
 from medspa.booking.tokens import manage_booking_id, secret_hash
-from medspa.catalog.choices import DepositKind
+from medspa.catalog.choices import Concern, DepositKind, TreatmentType
 from medspa.catalog.selectors import provider_candidates, services_for
 from medspa.core.actors import Actor
 from medspa.core.errors import Gone, InvalidInput, NotFound, PermissionDenied
@@ -104,7 +105,13 @@ class ServiceFilters:
 
 
 def public_services(portal: Portal, filters: ServiceFilters = ServiceFilters()) -> list[dict]:
-    """The online menu at the portal's location, filtered; each with its public facts."""
+    """The online menu at the portal's location, filtered; each with its public facts.
+    An unknown concern or treatment type is a 422; NUL characters in the search are dropped."""
+    if filters.concern and filters.concern not in Concern.values:
+        raise InvalidInput("Unknown concern.", fields={"concern": ["Unknown."]})
+    if filters.treatment_type and filters.treatment_type not in TreatmentType.values:
+        raise InvalidInput("Unknown treatment type.", fields={"treatment_type": ["Unknown."]})
+    filters = dataclasses.replace(filters, q=filters.q.replace("\x00", "").strip())
     services = services_for(
         actor=portal.actor,
         location=portal.location.pk,
