@@ -64,7 +64,7 @@ def test_a_finish_link_block_carries_only_the_typed_first_name(world, desk):
     (item,) = response.json()["items"]
     assert item["label"] == "Finish link sent" and item["first_name"] == "Nora"
     body = response.content.decode()
-    assert "555" not in body and "nora.link" not in body and "Reyes" not in body
+    assert "555-01" not in body and "55501" not in body and "nora.link" not in body and "Reyes" not in body
 
 
 def test_submitted_details_never_reach_the_block(world, desk):
@@ -78,7 +78,7 @@ def test_submitted_details_never_reach_the_block(world, desk):
     (item,) = response.json()["items"]
     assert item["label"] == "Held — awaiting deposit"
     body = response.content.decode()
-    for secret in ("Ava", "Reyes", "555", "ava.reyes"):
+    for secret in ("Ava", "Reyes", "5550142", "555-0142", "ava.reyes"):
         assert secret not in body
 
 
