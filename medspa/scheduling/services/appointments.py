@@ -354,30 +354,38 @@ def appointment_move(
         )
         appointment.refresh_from_db(fields=["version"])
         _reserve(actor, appointment, planned, new_provider)
-        AppointmentChange.objects.create(
-            clinic=actor.clinic,
-            appointment=appointment,
-            changed_by=actor.user,
-            from_start=before[0],
-            from_end=before[1],
-            from_provider_id=before[2],
-            from_room_id=before[3],
-            to_start=appointment.start_at,
-            to_end=appointment.end_at,
-            to_provider_id=new_provider,
-            to_room_id=appointment.room_id,
-            reason=(reason or "")[:300],
-        )
-        audit_record(
-            action="appointment.moved",
-            actor=actor,
-            obj=appointment,
-            patient_id=appointment.patient_id,
-            changes={"start": [before[0].isoformat(), appointment.start_at.isoformat()], "provider": new_provider},
-        )
+        _record_move(actor, appointment, before, reason)
         _opening(actor, appointment, before[0], before[1], str(before[2]))
         _announce(actor, "appointment.updated", [appointment])
         return appointment
+
+
+def _record_move(actor: Actor, appointment: Appointment, before: tuple, reason: str) -> None:
+    """Keep where the appointment was (start, end, provider, room) and where it went, and audit it."""
+    AppointmentChange.objects.create(
+        clinic=actor.clinic,
+        appointment=appointment,
+        changed_by=actor.user,
+        from_start=before[0],
+        from_end=before[1],
+        from_provider_id=before[2],
+        from_room_id=before[3],
+        to_start=appointment.start_at,
+        to_end=appointment.end_at,
+        to_provider_id=appointment.provider_id,
+        to_room_id=appointment.room_id,
+        reason=(reason or "")[:300],
+    )
+    audit_record(
+        action="appointment.moved",
+        actor=actor,
+        obj=appointment,
+        patient_id=appointment.patient_id,
+        changes={
+            "start": [before[0].isoformat(), appointment.start_at.isoformat()],
+            "provider": str(appointment.provider_id),
+        },
+    )
 
 
 def appointment_set_status(
@@ -492,34 +500,14 @@ def visit_move(actor: Actor, visit_id, *, start: datetime, online: bool = False,
         Reservation.objects.filter(appointment__in=appointments, active=True).update(active=False)
         was = (first.start_at, appointments[-1].end_at)
         for appointment, planned in zip(appointments, placement.appointments, strict=True):
-            before = (appointment.start_at, appointment.end_at, appointment.room_id)
+            before = (appointment.start_at, appointment.end_at, appointment.provider_id, appointment.room_id)
             appointment.start_at, appointment.end_at = as_datetime(planned.start), as_datetime(planned.end)
             appointment.room_id = planned.room[0] if planned.room else None
             appointment.version = F("version") + 1
             appointment.save(update_fields=["start_at", "end_at", "room", "version", "updated_at"])
             appointment.refresh_from_db(fields=["version"])
             _reserve(actor, appointment, planned, provider_id)
-            AppointmentChange.objects.create(
-                clinic=actor.clinic,
-                appointment=appointment,
-                changed_by=actor.user,
-                from_start=before[0],
-                from_end=before[1],
-                from_provider_id=provider_id,
-                from_room_id=before[2],
-                to_start=appointment.start_at,
-                to_end=appointment.end_at,
-                to_provider_id=provider_id,
-                to_room_id=appointment.room_id,
-                reason=(reason or "")[:300],
-            )
-            audit_record(
-                action="appointment.moved",
-                actor=actor,
-                obj=appointment,
-                patient_id=appointment.patient_id,
-                changes={"start": [before[0].isoformat(), appointment.start_at.isoformat()]},
-            )
+            _record_move(actor, appointment, before, reason)
         _opening(actor, first, was[0], was[1], provider_id)
         _announce(actor, "appointment.updated", appointments)
         return appointments
