@@ -214,6 +214,24 @@ def public_practitioners(portal: Portal, service_ids=()) -> list[dict]:
     return result
 
 
+def practitioner_photo(portal: Portal, user_id):
+    """The stored photo of a practitioner named on this portal, or None."""
+    profile = (
+        PractitionerProfile.objects.filter(clinic=portal.clinic, user_id=as_uuid(user_id, "user_id"), listed=True)
+        .select_related("photo")
+        .first()
+    )
+    return profile.photo if profile else None
+
+
+def practitioner_profiles(actor: Actor, users) -> dict:
+    """The clinic's portal profiles of these users, by user id (staff settings)."""
+    if not actor.can("settings.manage"):
+        raise PermissionDenied(permission="settings.manage")
+    rows = PractitionerProfile.objects.filter(clinic=actor.clinic, user__in=list(users)).select_related("photo")
+    return {p.user_id: p for p in rows}
+
+
 def short_name(user) -> str:
     first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
     return f"{first} {last[:1]}." if first and last else (first or "Practitioner")

@@ -13,8 +13,7 @@ from django.urls import reverse
 
 from medspa.booking import services
 from medspa.booking.forms import POLICY_FIELDS, OnlineBookingForm, PractitionerProfileForm
-from medspa.booking.models import PractitionerProfile
-from medspa.booking.selectors import booking_settings, short_name
+from medspa.booking.selectors import booking_settings, practitioner_profiles, short_name
 from medspa.booking.services.branding import BRANDING_IMAGES
 from medspa.booking.services.staff import SETTINGS_FIELDS
 from medspa.catalog import selectors as catalog
@@ -106,10 +105,7 @@ def _render(
     _focus_first_error(form)
     _focus_first_error(bound_profile[1] if bound_profile else None)
     people = list(catalog.provider_candidates(actor=actor))
-    profiles = {
-        p.user_id: p
-        for p in PractitionerProfile.objects.filter(clinic=actor.clinic, user__in=people).select_related("photo")
-    }
+    profiles = practitioner_profiles(actor, people)
     practitioners = []
     for person in people:
         profile = profiles.get(person.pk)
@@ -218,7 +214,7 @@ def settings_practitioner_profile_view(request: HttpRequest, provider_id) -> Htt
     user = _practitioner(request, provider_id)
     if refused := _only(request, "POST"):
         return refused
-    profile = PractitionerProfile.objects.filter(clinic=request.actor.clinic, user=user).first()
+    profile = practitioner_profiles(request.actor, [user]).get(user.pk)
     form = _profile_form(user, profile, request.POST)
     if form.is_valid():
         try:

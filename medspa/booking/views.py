@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from medspa.booking import selectors, services
 from medspa.booking.choices import DONE_STATES, OPEN_STATES, READS_PER_IP_PER_MINUTE, BookingKind, BookingState
-from medspa.booking.models import PractitionerProfile
 from medspa.booking.notifications import visit_ics
 from medspa.booking.tokens import manage_token
 from medspa.catalog.choices import Concern, TreatmentType
@@ -666,5 +665,4 @@ def practitioner_photo_view(request: HttpRequest, slug: str, user_id) -> HttpRes
     portal = _open_portal(request, slug, location_id="")
     if str(user_id) not in selectors.practitioner_names(portal):
         raise NotFound("No image.")
-    profile = PractitionerProfile.objects.filter(clinic=portal.clinic, user_id=user_id, listed=True).first()
-    return _image(profile.photo if profile else None)
+    return _image(selectors.practitioner_photo(portal, user_id))
