@@ -6,7 +6,6 @@ Bad input comes back inline with 422 and nothing written."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -22,7 +21,6 @@ from medspa.core.access import requires
 from medspa.core.errors import DomainError, InvalidInput, NotFound
 from medspa.core.http import render_page
 from medspa.core.views import form_with_errors
-from medspa.scheduling import services as scheduling_services
 from medspa.scheduling import settings_selectors
 
 SETTINGS = "settings.manage"
@@ -149,8 +147,7 @@ def _render(
 
 @requires(SETTINGS)
 def settings_online_booking_view(request: HttpRequest) -> HttpResponse:
-    """Show and save the portal's settings with the online notice and window (two services,
-    one transaction: either both save or neither)."""
+    """Show and save the portal's settings with the online notice and window."""
     if refused := _only(request, "GET", "HEAD", "POST"):
         return refused
     if request.method != "POST":
@@ -161,12 +158,12 @@ def settings_online_booking_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render(request, form=form, status=422)
     try:
-        with transaction.atomic():
-            services.settings_update(actor, values=form.settings_values(), version=form.cleaned_data["version"])
-            wanted = form.policy_values()
-            saved = settings_selectors.policy_values(actor)
-            if any(saved[name] != value for name, value in wanted.items()):
-                scheduling_services.policy_update(actor, **wanted)
+        services.settings_save(
+            actor,
+            values=form.settings_values(),
+            online_rules=form.policy_values(),
+            version=form.cleaned_data["version"],
+        )
     except DomainError as exc:
         _refused(exc)
         form_with_errors(form, exc)

@@ -24,6 +24,7 @@ from medspa.booking.services.staff import (
     link_cancel,
     link_create,
     profile_update,
+    settings_save,
     settings_update,
 )
 from medspa.booking.services.waitlist import portal_waitlist_join
@@ -49,5 +50,6 @@ __all__ = [
     "practitioner_photo_remove",
     "practitioner_photo_set",
     "profile_update",
+    "settings_save",
     "settings_update",
 ]

@@ -21,7 +21,8 @@ from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, InvalidInput, NotFound
 from medspa.scheduling.choices import BookingSource, HoldStatus
-from medspa.scheduling.services import HoldRequest, as_uuid, hold_place, hold_release, holds_expire
+from medspa.scheduling.services import HoldRequest, as_uuid, hold_place, hold_release, holds_expire, policy_update
+from medspa.scheduling.settings_selectors import policy_values as booking_rules_values
 
 SETTINGS_FIELDS = (
     "enabled",
@@ -69,6 +70,18 @@ def settings_update(actor: Actor, *, values: dict, version: int | None = None) -
         current.save()
         audit_record(action="booking.settings_updated", actor=actor, obj=current, changes=changed)
         return current
+
+
+def settings_save(actor: Actor, *, values: dict, online_rules: dict, version: int | None = None) -> BookingSettings:
+    """The settings page in one transaction: the portal's settings and the online notice and
+    window of the clinic's booking rules (changed only when they differ); either both save or
+    neither does."""
+    with transaction.atomic():
+        saved = settings_update(actor, values=values, version=version)
+        current = booking_rules_values(actor)
+        if any(current.get(name) != value for name, value in online_rules.items()):
+            policy_update(actor, **online_rules)
+        return saved
 
 
 def profile_update(actor: Actor, *, user_id, display_name: str, credentials: str = "", bio: str = "", listed=True):
