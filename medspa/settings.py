@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "medspa.patients",
     "medspa.scheduling",
     "medspa.booking",
+    "medspa.charting",
+    "medspa.photos",
 ]
 
 MIDDLEWARE = [

@@ -40,10 +40,13 @@ PERMISSIONS: dict[str, str] = {
     "charting.sign": "Sign one's own charts as the treating provider",
     "charting.sign_md": "Co-sign charts as medical director",
     "charting.amend": "Add amendments to signed charts",
+    "charting.templates": "Build and edit chart templates and how each service is charted",
     # Clinical photos
     "photos.view": "See clinical photos",
     "photos.upload": "Upload clinical photos",
     "photos.annotate": "Annotate clinical photos",
+    "photos.export": "Download and export clinical photos",
+    "photos.delete": "Delete clinical photos that no signed chart holds",
     # Consents and forms
     "consents.view": "See which forms and consents a patient has completed",
     "consents.send": "Send forms and consents to patients",
@@ -95,6 +98,8 @@ _CLINICAL_WORK = {
     "photos.view",
     "photos.upload",
     "photos.annotate",
+    "photos.export",
+    "photos.delete",
     "consents.view",
     "consents.send",
     "billing.view",

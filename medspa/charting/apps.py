@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ChartingConfig(AppConfig):
+    name = "medspa.charting"
+    label = "charting"
+    verbose_name = "Charting"

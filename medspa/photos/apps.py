@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PhotosConfig(AppConfig):
+    name = "medspa.photos"
+    label = "photos"
+    verbose_name = "Clinical photos"
