@@ -316,6 +316,7 @@ class _Builder:
             "marketing_emails": rng.random() < 0.4,
             "marketing_sms": rng.random() < 0.2,
             "photo_marketing_consent": rng.random() < 0.15,
+            "clinical_photo_consent": True,
         }
         data.update(given)
         if not data["pronouns"] and rng.random() < 0.25:

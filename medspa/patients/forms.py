@@ -137,6 +137,7 @@ class PatientForm(forms.Form):
     marketing_emails = forms.BooleanField(required=False, label="Marketing emails")
     marketing_sms = forms.BooleanField(required=False, label="Marketing texts")
     photo_marketing_consent = forms.BooleanField(required=False, label="Photos may be used in marketing")
+    clinical_photo_consent = forms.BooleanField(required=False, label="Consents to clinical photos")
     # Clinical (removed in __init__ unless the actor may see clinical fields).
     medications = LinesField()
     medical_history = forms.CharField(

@@ -98,6 +98,9 @@ class Patient(SoftDeleteModel):
     marketing_emails = models.BooleanField(default=False)
     marketing_sms = models.BooleanField(default=False)
     photo_marketing_consent = models.BooleanField(default=False)
+    # Consent to clinical photography (kept in the record); until the consents module records
+    # signed photo consents, this flag is what the photo upload checks.
+    clinical_photo_consent = models.BooleanField(default=False)
     # The profile photo (a private, encrypted StoredFile); a replaced one stays, soft-deleted.
     photo = models.OneToOneField(
         "core.StoredFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False

@@ -49,6 +49,7 @@ class PatientFields(Schema):
     marketing_emails: bool | None = None
     marketing_sms: bool | None = None
     photo_marketing_consent: bool | None = None
+    clinical_photo_consent: bool | None = None
     # Clinical (patients.view_clinical)
     medications: list[str] | None = Field(default=None, max_length=50)
     medical_history: str | None = Field(default=None, max_length=10000)

@@ -58,6 +58,7 @@ DEMOGRAPHIC_FIELDS = (
     "marketing_emails",
     "marketing_sms",
     "photo_marketing_consent",
+    "clinical_photo_consent",
 )
 # Fields that also need patients.view_clinical to read or write.
 CLINICAL_FIELDS = (
