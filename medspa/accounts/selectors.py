@@ -130,3 +130,14 @@ def invitation_by_token(raw: str) -> Invitation | None:
 
 def clinic_by_slug(slug: str) -> Clinic | None:
     return Clinic.objects.filter(slug=slug, is_active=True).first()
+
+
+def members_with_permission(*, actor: Actor, permission: str) -> QuerySet[User]:
+    """Active staff of the actor's clinic whose role holds `permission` (for pickers such as
+    the clinic's medical director)."""
+    from medspa.core.permissions import ROLE_PERMISSIONS
+
+    roles = [role for role, held in ROLE_PERMISSIONS.items() if permission in held]
+    return User.objects.filter(
+        memberships__clinic=actor.clinic, memberships__is_active=True, memberships__role__in=roles
+    ).order_by("first_name", "last_name", "email")

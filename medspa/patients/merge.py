@@ -56,6 +56,13 @@ def registered() -> dict[tuple[str, str], Entry]:
     return dict(_REGISTRY)
 
 
+def keep_in_place(model, field: str, duplicate, survivor) -> int:
+    """Nothing moves: signed clinical records (charts, their photos) name the patient they
+    were written for, and a signature binds that id. The survivor's pages read them through
+    `patients.selectors.patient_record_ids`, which follows merges."""
+    return 0
+
+
 def _review_done(model, field: str, duplicate, survivor) -> int:
     """Merging settles the "possible duplicate" question: the flags pointing at the merged
     profile are cleared rather than moved (the survivor would otherwise point at itself)."""

@@ -50,6 +50,21 @@ def merged_survivor_id(*, actor: Actor, patient_id):
     )
 
 
+def patient_record_ids(*, actor: Actor, patient_id) -> list:
+    """The profile and every profile merged into it (directly or through earlier merges):
+    records that stay with the profile they were written for (signed charts, clinical
+    photos) are read through these ids."""
+    actor.require("patients.view")
+    ids = [patient_id]
+    frontier = [patient_id]
+    while frontier and len(ids) < 200:
+        frontier = list(
+            Patient.all_objects.filter(clinic=actor.clinic, merged_into__in=frontier).values_list("pk", flat=True)
+        )
+        ids.extend(frontier)
+    return ids
+
+
 def hidden_fields(actor: Actor) -> frozenset[str]:
     """Patient fields this actor may not see (omitted from responses, not nulled)."""
     return frozenset() if actor.can("patients.view_clinical") else frozenset(CLINICAL_FIELDS)

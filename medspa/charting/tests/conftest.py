@@ -1,0 +1,1 @@
+from medspa.charting.tests.fixtures import other_world, world  # noqa: F401
