@@ -287,7 +287,11 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 LARGE_BODY_PATHS = {"/settings/import/": 21 * 1024 * 1024}
 # Photo uploads (FILE-2): up to FILE_MAX_UPLOAD_BYTES, allowed on these path patterns.
 FILE_MAX_UPLOAD_BYTES = env_int("MEDSPA_FILE_MAX_BYTES", 25 * 1024 * 1024)
-LARGE_BODY_PATTERNS = {r"^/patients/[0-9a-f-]{36}/photo/$": FILE_MAX_UPLOAD_BYTES + 1024 * 1024}
+LARGE_BODY_PATTERNS = {
+    r"^/patients/[0-9a-f-]{36}/photo/$": FILE_MAX_UPLOAD_BYTES + 1024 * 1024,
+    # Clinical photo uploads of the API (medspa.photos.api).
+    r"^/api/(?:charts|patients)/[0-9a-f-]{36}/photos$": FILE_MAX_UPLOAD_BYTES + 1024 * 1024,
+}
 # Uploads stay in memory, never in an unencrypted temporary file: no body can exceed the
 # largest allowance above, so no upload reaches this size.
 FILE_UPLOAD_MAX_MEMORY_SIZE = max([*LARGE_BODY_PATHS.values(), *LARGE_BODY_PATTERNS.values()])

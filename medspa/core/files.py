@@ -332,6 +332,32 @@ def signed_url(*, actor: Actor, stored: StoredFile, permission: str, patient_id=
     return reverse("file_download", kwargs={"token": token})
 
 
+def signed_urls(*, actor: Actor, stored: list[StoredFile], permission: str, patient_id=None) -> dict:
+    """Download URLs for several files of one listing (thumbnails of a page), keyed by file
+    id, under the rules of `signed_url`; the issuance is audited once, naming every file."""
+    actor.require(permission)
+    if any(item.clinic_id != actor.clinic_id or item.deleted_at is not None for item in stored):
+        raise NotFound()
+    if not stored:
+        return {}
+    signer = signing.TimestampSigner(salt=URL_SALT)
+    urls = {
+        item.pk: reverse(
+            "file_download", kwargs={"token": signer.sign_object({"f": str(item.pk), "c": str(item.clinic_id)})}
+        )
+        for item in stored
+    }
+    audit_record(
+        action="file.urls_issued",
+        actor=actor,
+        object_type=stored[0]._meta.label_lower,
+        object_id=str(stored[0].pk),
+        patient_id=patient_id or "",
+        changes={"files": [str(item.pk) for item in stored], "ttl_seconds": url_ttl_seconds()},
+    )
+    return urls
+
+
 def open_signed(*, actor: Actor | None, token: str) -> tuple[StoredFile, bytes]:
     """The file a signed token names, decrypted, for a member of the token's clinic.
 

@@ -35,3 +35,16 @@ def run_action(request: HttpRequest, action, success: str) -> bool:
         return False
     messages.success(request, success)
     return True
+
+
+def download_response(data: bytes, *, content_type: str, filename: str) -> HttpResponse:
+    """A private download (a PDF, an exported photo): an attachment with a sanitised name,
+    never sniffed, never cached — it is health data."""
+    from django.utils.http import content_disposition_header
+
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Length"] = str(len(data))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
