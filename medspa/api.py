@@ -13,9 +13,11 @@ from medspa.accounts.api import router as accounts_router
 from medspa.accounts.auth import BearerTokenAuth, StaffSessionAuth
 from medspa.booking.api import router as booking_router
 from medspa.catalog.api import router as catalog_router
+from medspa.charting.api import router as charting_router
 from medspa.core.errors import DomainError, PermissionDenied, error_body
 from medspa.core.middleware import record_denial
 from medspa.patients.api import router as patients_router
+from medspa.photos.api import router as photos_router
 from medspa.scheduling.api import router as scheduling_router
 
 api = NinjaAPI(
@@ -100,6 +102,8 @@ api.add_router("/", patients_router)
 api.add_router("/", catalog_router)
 api.add_router("/", scheduling_router)
 api.add_router("/", booking_router)
+api.add_router("/", charting_router)
+api.add_router("/", photos_router)
 
 
 DOCS_ROUTES = ("api-root", "openapi-view", "openapi-json")
