@@ -10,9 +10,12 @@ const files = {
   "htmx.min.js": "node_modules/htmx.org/dist/htmx.min.js",
   "alpine.min.js": "node_modules/@alpinejs/csp/dist/cdn.min.js",
   "app.js": "frontend/app.js",
+  "photos.js": "frontend/photos.js",
+  "chart.js": "frontend/chart.js",
   "event-calendar.min.js": "node_modules/@event-calendar/build/dist/event-calendar.min.js",
   "event-calendar.min.css": "node_modules/@event-calendar/build/dist/event-calendar.min.css",
   "calendar.css": "frontend/calendar.css",
+  "chart_builder.js": "frontend/chart_builder.js",
 };
 
 mkdirSync(dist, { recursive: true });

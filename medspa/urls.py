@@ -20,6 +20,11 @@ urlpatterns = [
     path("", include("medspa.catalog.urls")),
     path("", include("medspa.scheduling.urls")),
     path("", include("medspa.booking.urls")),
+    path("", include("medspa.photos.urls")),
+    path("", include("medspa.charting.urls")),
+    path("", include("medspa.charting.review_urls")),
+    path("", include("medspa.charting.settings_urls")),
+    path("", include("medspa.charting.export_urls")),
 ]
 
 handler403 = "medspa.core.views.error_403_view"

@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from medspa.core.navigation import section_url_name, visible_sections
+from medspa.core.navigation import badge_count, section_url_name, visible_sections
 
 
 def shell(request: HttpRequest) -> dict:
@@ -23,9 +23,16 @@ def shell(request: HttpRequest) -> dict:
                 "label": section.label,
                 "url": url,
                 "icon": section.icon,
+                "badge": badge_count(section.key, actor),
                 "active": path.startswith(url) or (section.key == "settings" and path.startswith("/settings/")),
             }
         )
+    # Nested sections (/charts/ and /charts/review/): only the most specific one is current.
+    current = [item for item in nav_items if item["active"]]
+    if len(current) > 1:
+        best = max(current, key=lambda item: len(item["url"]))
+        for item in current:
+            item["active"] = item is best
     memberships = [
         {
             "clinic_id": str(m.clinic_id),

@@ -1,5 +1,10 @@
-"""The product's sections as the sidebar shows them, with the permissions that open each."""
+"""The product's sections as the sidebar shows them, with the permissions that open each.
 
+Core never imports the apps: a section's count badge (e.g. charts waiting for sign-off)
+comes from a callback the owning app registers in its AppConfig.ready() (`register_badge`).
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -54,10 +59,20 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "charts",
         "Charts",
-        "section_charts",
+        "chart_my_drafts",
         "clipboard",
         ("charting.view",),
+        built=True,
         blurb="Treatment notes, face charts, photos and medical-director sign-off.",
+    ),
+    Section(
+        "signoff",
+        "Sign-off",
+        "chart_review_queue",
+        "check-circle",
+        ("charting.sign_md",),
+        built=True,
+        blurb="Charts waiting for the medical director's review and co-signature.",
     ),
     Section(
         "messages",
@@ -121,9 +136,17 @@ SETTINGS_PAGES = (
 )
 
 
-def section_url_name(section: Section, actor) -> str:
-    if section.key == "settings":
-        return next(name for permission, name in SETTINGS_PAGES if actor.can(permission))
+# Charts: the provider's own drafts to sign; roles that only read charts (the medical
+# director, who works from Sign-off) have no Charts landing page yet.
+CHARTS_PAGES = (("charting.sign", "chart_my_drafts"),)
+SECTION_PAGES = {"settings": SETTINGS_PAGES, "charts": CHARTS_PAGES}
+
+
+def section_url_name(section: Section, actor) -> str | None:
+    """The page the section's link opens for this actor (None: no page for them)."""
+    pages = SECTION_PAGES.get(section.key)
+    if pages:
+        return next((name for permission, name in pages if actor.can(permission)), None)
     return section.url_name
 
 
@@ -134,4 +157,19 @@ def visible_sections(actor) -> list[Section]:
     """The sections this actor may open, in sidebar order."""
     if actor is None:
         return []
-    return [s for s in SECTIONS if any(actor.can(p) for p in s.any_of)]
+    return [s for s in SECTIONS if any(actor.can(p) for p in s.any_of) and section_url_name(s, actor) is not None]
+
+
+# Count badges ---------------------------------------------------------------------------
+
+_BADGES: dict[str, Callable[..., int]] = {}
+
+
+def register_badge(key: str, count: Callable[..., int]) -> None:
+    """Show `count(actor)` next to the section `key` in the sidebar (0 shows nothing)."""
+    _BADGES[key] = count
+
+
+def badge_count(key: str, actor) -> int:
+    count = _BADGES.get(key)
+    return int(count(actor) or 0) if count is not None else 0
