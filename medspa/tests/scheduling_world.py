@@ -59,11 +59,17 @@ def build(clinic, owner, patient_id, make_member) -> dict:
 class Lazy(dict):
     """A mapping whose scheduling keys are built on first use (most routes never need them)."""
 
-    def __init__(self, base: dict, builder) -> None:
+    def __init__(self, base: dict, builder, *, more: dict | None = None) -> None:
         super().__init__(base)
         self._builder = builder
+        # Other keys built on first use, each by its own builder (e.g. a photo).
+        self._more = dict(more or {})
 
     def __missing__(self, key):
+        if key in self._more:
+            self.update(self._more.pop(key)())
+            if key in self:
+                return self[key]
         if self._builder is not None:
             built, self._builder = self._builder(), None
             self.update(built)

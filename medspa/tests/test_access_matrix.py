@@ -48,6 +48,9 @@ PUBLIC_ROUTES |= {
 # and signs in through allauth (secure_admin_login).
 LIBRARY_PREFIXES = ("library:allauth", "library:django.contrib.admin")
 PAGE_ROUTES = page_routes()
+# Routes whose answer also depends on the object's state: the matrix's chart is a draft, and
+# only a signed chart is exported (409 for a role that may export; tested in charting/tests).
+STATE_RULED_GET = {"chart_pdf": (409,)}
 PERMISSION_ROUTES = [r for r in PAGE_ROUTES if r.access == "permission"]
 
 
@@ -100,6 +103,7 @@ def targets(clinic, other_clinic, make_member, owner):
         checked = importing.import_job_start(
             actor=actor, content=b"First Name,Last Name\nMatrix,Import\n", source_name="matrix.csv", mapping={}
         )
+        appointment = _appointment(actor, catalog, patient, practitioner)
         return {
             "import_id": checked.pk,
             "location_id": Location.objects.filter(clinic=c).first().pk,
@@ -113,8 +117,9 @@ def targets(clinic, other_clinic, make_member, owner):
             "tag_id": tag.pk,
             "provider_id": practitioner.pk,
             "exception_id": time_off.pk,
-            **_appointment(actor, catalog, patient, practitioner),
+            **appointment,
             **_waitlist_and_feed(actor, catalog, patient, practitioner),
+            **_photo_and_chart(actor, patient, appointment["appointment_id"]),
         }
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
@@ -150,6 +155,28 @@ def _waitlist_and_feed(actor, catalog, patient, practitioner) -> dict:
     return {"entry_id": entry.pk, "offer_id": offer.pk, "feed_id": feed.pk}
 
 
+def _photo_and_chart(actor, patient, appointment_id) -> dict:
+    """The appointment's draft chart (its practitioner is the chart's provider) with a
+    clinical photo on it, and the chart's template."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import override_settings
+
+    from medspa.charting import services as charting_services
+    from medspa.core.tests.images import jpeg
+    from medspa.photos import services as photo_services
+
+    chart = charting_services.chart_open_for_appointment(actor=actor, appointment_id=appointment_id).chart
+    with override_settings(FILE_DECODE_IN_WORKER=False):
+        photo = photo_services.photo_upload(
+            actor=actor,
+            patient_id=patient.pk,
+            upload=SimpleUploadedFile("matrix.jpg", jpeg((64, 48))),
+            chart_id=chart.pk,
+            confirm_without_consent=True,
+        )
+    return {"chart_id": chart.pk, "photo_id": photo.pk, "template_id": chart.template_version.template_id}
+
+
 def _appointment(actor, catalog, patient, practitioner) -> dict:
     """A booked appointment of the practitioner, who also acts as the provider role on routes
     that open one (a provider sees only their own calendar)."""
@@ -178,8 +205,8 @@ def _appointment(actor, catalog, patient, practitioner) -> dict:
 
 def matrix_member(clinic, role, make_member, route, values):
     """The acting member for a role; the provider role is the appointment's practitioner on
-    routes that open an appointment (its own calendar)."""
-    if role == Role.PROVIDER and "appointment_id" in route.params:
+    routes that open an appointment (its own calendar) or its chart (their own chart)."""
+    if role == Role.PROVIDER and ({"appointment_id", "chart_id"} & set(route.params)):
         return values["appointment_practitioner"]
     return make_member(clinic, role, email=f"actor-{role}@test.example")
 
@@ -233,7 +260,8 @@ def test_permission_matrix(route, role, clinic, make_member, targets, login):
     assert_clean(role, get, route.name)  # AUTHZ-4: no field the role may not see
     assert_clean(role, post, route.name)
     if allowed(role, route):
-        assert get.status_code in (200, 405), (route.name, role, get.status_code)
+        expected = (200, 405, *STATE_RULED_GET.get(route.name, ()))
+        assert get.status_code in expected, (route.name, role, get.status_code)
         assert post.status_code != 403
     else:
         assert get.status_code == 403 and post.status_code == 403, (route.name, role)

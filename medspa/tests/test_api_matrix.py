@@ -13,13 +13,16 @@ import re
 import pytest
 from django.test import Client
 
+from medspa.charting.models import Chart, ChartSignature, ChartTemplateVersion
 from medspa.core.actors import Actor
 from medspa.core.models import AuditEvent
 from medspa.core.permissions import ROLE_PERMISSIONS, Role
 from medspa.patients import services as patient_services
 from medspa.patients.models import Communication, Patient, Relationship
+from medspa.photos.models import ClinicalPhoto, PhotoAnnotation
 from medspa.scheduling.models import Appointment, Reservation, WaitlistEntry
-from medspa.tests import scheduling_world
+from medspa.tests import charting_world, photos_world, scheduling_world
+from medspa.tests.factories import PASSWORD
 from medspa.tests.field_limits import CLINICAL_CANARIES, assert_clean
 
 ROLES = [r.value for r in Role]
@@ -70,6 +73,32 @@ BODIES = {
         "date_from": "{date_from}",
         "date_to": "{date_to}",
     },
+    ("post", "/api/charts"): {"patient_id": "{patient_id}"},
+    ("put", "/api/charts/{chart_id}"): {"content": {"notes": "Matrix"}, "version": 2},
+    ("post", "/api/charts/{chart_id}/sign"): {"password": PASSWORD},
+    ("post", "/api/charts/sign"): {"chart_ids": ["{chart_id}"], "password": PASSWORD},
+    ("post", "/api/charts/{chart_id}/return"): {"comment": "Matrix"},
+    ("post", "/api/charts/{chart_id}/request-info"): {"comment": "Matrix"},
+    ("post", "/api/charts/{chart_id}/reply"): {"comment": "Matrix"},
+    ("post", "/api/charts/{chart_id}/amend"): {"reason": "Matrix", "text": "Matrix", "password": PASSWORD},
+    ("post", "/api/charts/templates"): {"name": "Matrix", "sections": charting_world.TEMPLATE_SECTIONS},
+    ("post", "/api/photos/{photo_id}/annotations"): {"shapes": [], "base_version": 0},
+    ("put", "/api/charts/templates/{template_id}"): {"sections": charting_world.TEMPLATE_SECTIONS},
+}
+# Chart actions that also depend on the chart (only its provider signs or edits it; a draft
+# cannot be locked, returned, amended or exported): a role holding the permission may still be refused
+# for that chart, with a 403 or 409 — never a 5xx — and the chart's own rules are tested in
+# medspa/charting/tests.
+OBJECT_RULED = {
+    ("put", "/api/charts/{chart_id}"),
+    ("post", "/api/charts/{chart_id}/sign"),
+    ("post", "/api/charts/sign"),
+    ("post", "/api/charts/{chart_id}/lock"),
+    ("post", "/api/charts/{chart_id}/return"),
+    ("post", "/api/charts/{chart_id}/request-info"),
+    ("post", "/api/charts/{chart_id}/reply"),
+    ("post", "/api/charts/{chart_id}/amend"),
+    ("get", "/api/charts/{chart_id}/pdf"),
 }
 
 
@@ -112,12 +141,18 @@ def world(clinic, other_clinic, owner, other_clinic_owner, make_member):
             actor=theirs, data={"first_name": "Canary", "last_name": "C"}
         ).pk,
     }
+    own.update(charting_world.build(clinic, owner, own["patient_id"]))
+    other.update(charting_world.build(other_clinic, other_clinic_owner, other["patient_id"]))
     return {
         "own": scheduling_world.Lazy(
-            own, lambda: scheduling_world.build(clinic, owner, own["patient_id"], make_member)
+            own,
+            lambda: scheduling_world.build(clinic, owner, own["patient_id"], make_member),
+            more={"photo_id": lambda: photos_world.build(clinic, owner, own["patient_id"])},
         ),
         "other": scheduling_world.Lazy(
-            other, lambda: scheduling_world.build(other_clinic, other_clinic_owner, other["patient_id"], make_member)
+            other,
+            lambda: scheduling_world.build(other_clinic, other_clinic_owner, other["patient_id"], make_member),
+            more={"photo_id": lambda: photos_world.build(other_clinic, other_clinic_owner, other["patient_id"])},
         ),
     }
 
@@ -139,6 +174,10 @@ def fill(template: str, values: dict) -> str:
 
 
 def call(client, method, path, values):
+    url = fill(path, values)
+    if (method, path) in photos_world.UPLOAD_FORMS:  # multipart: a form with an image
+        form = json.loads(fill(json.dumps(photos_world.UPLOAD_FORMS[(method, path)]), values))
+        return client.post(url, data=photos_world.multipart(form))
     body = BODIES.get((method, path))
     data = json.dumps(json.loads(fill(json.dumps(body), values))) if body is not None else None
     query = QUERIES.get((method, path), "")
@@ -151,6 +190,8 @@ def prepare(method, path, values) -> None:
     text = path + json.dumps(BODIES.get((method, path))) + QUERIES.get((method, path), "")
     if any(f"{{{key}}}" in text for key in SCHEDULING_KEYS) or path.startswith(("/api/booking", "/api/appointments")):
         values["practitioner_id"]
+    if "{photo_id}" in text:  # the photo too, before the "nothing changed" snapshot
+        values["photo_id"]
 
 
 def snapshot():
@@ -161,6 +202,11 @@ def snapshot():
         sorted(Appointment.all_objects.values_list("pk", "status", "start_at", "version")),
         Reservation.objects.filter(active=True).count(),
         WaitlistEntry.objects.count(),
+        sorted(ClinicalPhoto.all_objects.values_list("pk", "deleted_at", "chart_id", "annotation_version", "note")),
+        PhotoAnnotation.objects.count(),
+        sorted(Chart.all_objects.values_list("pk", "status", "version", "deleted_at")),
+        ChartSignature.objects.count(),
+        ChartTemplateVersion.objects.count(),
     )
 
 
@@ -177,7 +223,10 @@ def test_api_permission_matrix(method, path, permissions, role, clinic, make_mem
     response = call(client, method, path, world["own"])
     assert_clean(role, response, f"{method} {path}")  # AUTHZ-4: no field the role may not see
     if any(p in ROLE_PERMISSIONS[role] for p in permissions):
-        assert response.status_code < 400, (method, path, role, response.content[:300])
+        if (method, path) in OBJECT_RULED and response.status_code in (403, 409):
+            assert response.json()["code"] != "not_authenticated"
+        else:
+            assert response.status_code < 400, (method, path, role, response.content[:300])
     else:
         assert response.status_code == 403, (method, path, role, response.status_code)
         assert snapshot() == before
