@@ -196,7 +196,7 @@ def _detail_context(request: HttpRequest, chart, **forms) -> dict:
         "can_reply": chart.status == ChartStatus.NEEDS_SIGNOFF and chart.info_requested and own and actor.can(SIGN),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "can_amend": chart.status in AMENDABLE_STATES and actor.can(AMEND),
-        "amend_form": forms.get("amend_form") or AmendForm(),
+        "amend_form": forms.get("amend_form") or AmendForm(products=chart.content.get("products", [])),
         "amend_open": "amend_form" in forms,
         "can_lock": chart.status == ChartStatus.MD_SIGNED
         and ((own and actor.can(SIGN)) or actor.can(SIGN_MD) or actor.role in MANAGERS),
@@ -351,7 +351,8 @@ def chart_amend_view(request: HttpRequest, chart_id) -> HttpResponse:
     """POST: append a signed amendment to a closed chart (errors inline, 422)."""
     if refused := _only(request, "POST"):
         return refused
-    form = AmendForm(request.POST)
+    chart = _fresh(request, chart_id)
+    form = AmendForm(request.POST, products=chart.content.get("products", []))
     if form.is_valid():
         try:
             services.chart_amend(
@@ -360,6 +361,7 @@ def chart_amend_view(request: HttpRequest, chart_id) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 text=form.cleaned_data["text"],
                 password=form.cleaned_data["password"],
+                product_corrections=form.corrections(),
             )
         except DomainError as exc:
             _reraise_access(exc)
@@ -370,7 +372,7 @@ def chart_amend_view(request: HttpRequest, chart_id) -> HttpResponse:
         else:
             messages.success(request, "Amendment signed and added.")
             return redirect("chart_detail", chart_id=chart_id)
-    return _render_detail(request, _fresh(request, chart_id), status=422, amend_form=form)
+    return _render_detail(request, chart, status=422, amend_form=form)
 
 
 @requires(EDIT)

@@ -150,6 +150,17 @@ def test_md_signed_chart_offers_lock_and_amend(world, login):
     assert done.status_code == 302
     page = client.get(reverse("chart_detail", args=[chart.pk])).content.decode()
     assert "Amendment 1 — Lot typo" in page and "Lot is C1234B." in page
+    product = chart.content["products"][0]
+    corrected = client.post(
+        reverse("chart_amend", args=[chart.pk]),
+        {"reason": "Wrong lot", "correct_product": product["id"], "lot_number": "C7777Q", "password": PASSWORD},
+    )
+    assert corrected.status_code == 302
+    amendment = chart.amendments.get(number=2)
+    assert amendment.text == "" and amendment.product_corrections[0]["lot_number"] == "C7777Q"
+    assert amendment.product_corrections[0]["name"] == product["name"]
+    chart.refresh_from_db()
+    assert chart.content["products"][0]["lot_number"] == "C1234A"  # the signed original stays
     assert client.post(reverse("chart_lock", args=[chart.pk])).status_code == 302
     chart.refresh_from_db()
     assert chart.status == ChartStatus.LOCKED
