@@ -11,6 +11,7 @@ Runs on a throwaway database: SQLite in a temp dir, or DATABASE_URL's server.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import statistics
@@ -64,7 +65,11 @@ def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="medspa-bench-charting-")
     os.environ["MEDSPA_DATA_DIR"] = data_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medspa.settings")
-    os.environ.setdefault("DEBUG", "0")
+    # Production mode (no query log, no template debugging) with throwaway secrets.
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-" + "s" * 60)
+    os.environ.setdefault("MEDSPA_FILE_KEY", base64.b64encode(os.urandom(32)).decode())
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     import django
 
     django.setup()
@@ -226,17 +231,21 @@ def bench_chart_read(world: dict, chart, client_class, capture, connection) -> N
     emit("chart_page.p50", ms(statistics.median(page_latencies)), "ms", photos=20, injections=40)
     emit("chart_page.p95", ms(p95(page_latencies)), "ms", target_ms=150, met=p95(page_latencies) <= 0.15)
     emit("chart_page.queries_20_photos_40_rows", page_queries, "queries")
-    # Query count must not grow with photos or rows: the same page for a chart with 1 photo, 2 rows.
+    # The chart's photo block (loaded into the page by htmx): 20 thumbnails with signed URLs.
+    block_url = reverse("photos:chart_photos", kwargs={"chart_id": chart.pk})
+    block_latencies, block_queries, block = _timed_reads(client, block_url, capture, connection)
+    assert block.count(b"/files/") >= 20, "the photo block did not link the 20 thumbnails"
+    emit("chart_photo_block.p50", ms(statistics.median(block_latencies)), "ms", photos=20)
+    emit("chart_photo_block.p95", ms(p95(block_latencies)), "ms", target_ms=150, met=p95(block_latencies) <= 0.15)
+    emit("chart_photo_block.queries_20_photos", block_queries, "queries")
+    # Query counts must not grow with photos or rows: the same reads for a chart with 1 photo, 2 rows.
     small = _small_chart(world)
-    _, small_queries, _ = _timed_reads(
-        client, reverse("chart_detail", kwargs={"chart_id": small.pk}), capture, connection
-    )
-    emit(
-        "chart_page.queries_1_photo_2_rows",
-        small_queries,
-        "queries",
-        grows_with_rows=page_queries > small_queries,
-    )
+    small_page = reverse("chart_detail", kwargs={"chart_id": small.pk})
+    _, small_queries, _ = _timed_reads(client, small_page, capture, connection)
+    small_block_url = reverse("photos:chart_photos", kwargs={"chart_id": small.pk})
+    _, small_block, _ = _timed_reads(client, small_block_url, capture, connection)
+    emit("chart_page.queries_1_photo_2_rows", small_queries, "queries", grows_with_rows=page_queries > small_queries)
+    emit("chart_photo_block.queries_1_photo", small_block, "queries", grows_with_photos=block_queries > small_block)
 
 
 def _small_chart(world: dict):
