@@ -713,6 +713,54 @@
     }
   });
 
+  // The optional drawn signature: pointer strokes on a canvas, sent as a PNG data URL.
+  var pad = document.querySelector("[data-signature-pad]");
+  if (pad) {
+    var canvas = pad.querySelector("[data-signature-canvas]");
+    var field = pad.querySelector("input[name=signature_image]");
+    var ctx = canvas.getContext("2d");
+    var drawing = false;
+    var drawn = false;
+    ctx.lineWidth = 3;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    ctx.strokeStyle = "#0f172a";
+    var at = function (event) {
+      var box = canvas.getBoundingClientRect();
+      return [
+        ((event.clientX - box.left) / box.width) * canvas.width,
+        ((event.clientY - box.top) / box.height) * canvas.height,
+      ];
+    };
+    canvas.addEventListener("pointerdown", function (event) {
+      event.preventDefault();
+      canvas.setPointerCapture(event.pointerId);
+      drawing = true;
+      var p = at(event);
+      ctx.beginPath();
+      ctx.moveTo(p[0], p[1]);
+    });
+    canvas.addEventListener("pointermove", function (event) {
+      if (!drawing) return;
+      var p = at(event);
+      ctx.lineTo(p[0], p[1]);
+      ctx.stroke();
+      drawn = true;
+    });
+    var finish = function () {
+      if (!drawing) return;
+      drawing = false;
+      if (drawn) field.value = canvas.toDataURL("image/png");
+    };
+    canvas.addEventListener("pointerup", finish);
+    canvas.addEventListener("pointercancel", finish);
+    pad.querySelector("[data-signature-clear]").addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      drawn = false;
+      field.value = "";
+    });
+  }
+
   // Signing and discarding wait for the last edits to reach the server first.
   var signForm = document.querySelector("[data-sign-form]");
   if (signForm) {

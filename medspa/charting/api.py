@@ -276,10 +276,16 @@ def chart_sign(request: HttpRequest, chart_id: UUID, payload: SignIn):
     actor = request.auth
     chart = selectors.chart_get(actor=actor, chart_id=chart_id, audit="")
     if chart.status == ChartStatus.NEEDS_SIGNOFF and actor.can("charting.sign_md"):
-        chart = services.chart_md_sign(actor=actor, chart_id=chart_id, password=payload.password)
+        chart = services.chart_md_sign(
+            actor=actor, chart_id=chart_id, password=payload.password, signature_image=payload.signature_image
+        )
     else:
         chart = services.chart_sign(
-            actor=actor, chart_id=chart_id, password=payload.password, override_reason=payload.override_reason
+            actor=actor,
+            chart_id=chart_id,
+            password=payload.password,
+            override_reason=payload.override_reason,
+            signature_image=payload.signature_image,
         )
     return _fresh(request, chart)
 

@@ -58,6 +58,7 @@ FONT_FILES = {
 LETTER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO", "PR"})
 MARGIN = 15  # mm
 THUMB_MM = 40
+SIGNATURE_MM = 14
 THUMBS_PER_ROW = 4
 TEXT = 9.5
 SMALL = 8
@@ -399,10 +400,25 @@ def _manifest(
         pdf.field("Content hash", signature.content_hash, size=SMALL)
         pdf.field("Signature hash", signature.signature_hash, size=SMALL)
         pdf.field("State", state, size=SMALL)
+        if signature.image_id:
+            _drawn_signature(pdf, signature)
         if signature.override_reason:
             pdf.field("Signed with missing items", signature.override_reason, size=SMALL)
             if signature.missing:
                 pdf.field("Missing", ", ".join(str(m) for m in signature.missing), size=SMALL)
+
+
+def _drawn_signature(pdf: ChartDocument, signature: ChartSignature) -> None:
+    """The signer's drawn signature under their manifest entry (when one was drawn)."""
+    try:
+        data = files.read_bytes(signature.image)
+    except (files.FileKeyError, OSError):
+        pdf.field("Drawn signature", "stored image unreadable", size=SMALL)
+        return
+    if pdf.will_page_break(SIGNATURE_MM + 2):
+        pdf.add_page()
+    pdf.image(io.BytesIO(data), x=pdf.l_margin, y=pdf.get_y() + 1, h=SIGNATURE_MM, keep_aspect_ratio=True)
+    pdf.ln(SIGNATURE_MM + 2)
 
 
 def _amendments(pdf: ChartDocument, amendments, zone: ZoneInfo) -> None:

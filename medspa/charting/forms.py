@@ -18,6 +18,8 @@ class SignForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Filled by the signature pad (a PNG data URL) when the provider draws their signature.
+    signature_image = forms.CharField(required=False, max_length=420_000, widget=forms.HiddenInput)
 
 
 class AmendForm(forms.Form):

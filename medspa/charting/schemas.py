@@ -29,6 +29,8 @@ class SignIn(Schema):
     model_config = ConfigDict(extra="forbid")
     password: str = Field(max_length=256)
     override_reason: str = Field(default="", max_length=500)
+    # Optional drawn signature: a `data:image/png;base64,…` URL (at most ~300 KB of PNG).
+    signature_image: str | None = Field(default=None, max_length=420_000)
 
 
 class SignManyIn(Schema):

@@ -19,9 +19,11 @@ from medspa.charting.models import (
     ClinicChartSettings,
     ServiceChartSettings,
 )
+from medspa.core import files
 from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, NotFound
+from medspa.core.models import StoredFile
 from medspa.patients.selectors import patient_record_ids
 
 VIEW = "charting.view"
@@ -156,6 +158,16 @@ def chart_for_appointment(*, actor: Actor, appointment_id) -> Chart | None:
 
 def chart_signatures(*, chart: Chart) -> list[ChartSignature]:
     return list(ChartSignature.objects.filter(clinic_id=chart.clinic_id, chart=chart).order_by("signed_at"))
+
+
+def signature_image_urls(*, actor: Actor, signatures: list[ChartSignature]) -> dict:
+    """Short-lived URLs of the drawn signatures among `signatures` (one audited issuance)."""
+    drawn = [s for s in signatures if s.image_id]
+    if not drawn:
+        return {}
+    stored = {f.pk: f for f in StoredFile.objects.filter(clinic=actor.clinic, pk__in=[s.image_id for s in drawn])}
+    urls = files.signed_urls(actor=actor, stored=list(stored.values()), permission=VIEW)
+    return {s.pk: urls[s.image_id] for s in drawn if s.image_id in urls}
 
 
 def chart_amendments(*, chart: Chart) -> list[ChartAmendment]:

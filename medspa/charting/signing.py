@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -90,6 +90,8 @@ def signature_document(row: dict) -> dict:
         "signed_at": utc_text(row["signed_at"]),
         "content_hash": row["content_hash"],
         "override_reason": row["override_reason"],
+        # The drawn signature, when one was given, by the SHA-256 of its stored image.
+        "image_sha256": row.get("image_sha256") or "",
     }
 
 
@@ -141,7 +143,10 @@ def verify_charts(*, clinic_id=None, batch: int = 1000) -> tuple[int, list[Misma
             *CHART_COLUMNS, "provider_signature_id", "md_signature_id", "status"
         )
         signatures = {
-            s["id"]: s for s in ChartSignature.objects.filter(Q(chart_id__in=chunk)).values(*SIGNATURE_COLUMNS)
+            s["id"]: s
+            for s in ChartSignature.objects.filter(Q(chart_id__in=chunk)).values(
+                *SIGNATURE_COLUMNS, image_sha256=F("image__sha256")
+            )
         }
         amendments = list(
             ChartAmendment.objects.filter(chart_id__in=chunk).values(

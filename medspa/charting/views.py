@@ -145,11 +145,13 @@ def _zone_totals(totals: dict) -> list[tuple[str, str]]:
     return [(FACE_ZONES[k][0] if k in FACE_ZONES else k, v) for k, v in totals["by_zone"].items()]
 
 
-def _signatures(chart) -> list:
+def _signatures(actor, chart) -> list:
     labels = dict(Role.choices)
     found = selectors.chart_signatures(chart=chart)
+    images = selectors.signature_image_urls(actor=actor, signatures=found)
     for signature in found:
         signature.role_label = labels.get(signature.signer_role, signature.signer_role)
+        signature.image_url = images.get(signature.pk, "")
     return found
 
 
@@ -190,7 +192,7 @@ def _detail_context(request: HttpRequest, chart, **forms) -> dict:
         "missing": [item for item in checklist if not item.ok],
         "can_sign": can_sign,
         "sign_form": forms.get("sign_form") or SignForm(),
-        "signatures": _signatures(chart),
+        "signatures": _signatures(actor, chart),
         "amendments": [(a, _product_rows(a.product_corrections)) for a in amendments],
         "review_notes": selectors.chart_review_notes(chart=chart),
         "can_reply": chart.status == ChartStatus.NEEDS_SIGNOFF and chart.info_requested and own and actor.can(SIGN),
@@ -296,6 +298,7 @@ def chart_sign_view(request: HttpRequest, chart_id) -> HttpResponse:
                 chart_id=chart_id,
                 password=form.cleaned_data["password"],
                 override_reason=form.cleaned_data["override_reason"],
+                signature_image=form.cleaned_data["signature_image"],
             )
         except DomainError as exc:
             _reraise_access(exc)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +33,7 @@ from medspa.charting.services.common import (
     SIGN_MD,
 )
 from medspa.charting.signing import amendment_document, chart_document, chart_row, sha256, signature_document
+from medspa.core import files
 from medspa.core.actors import Actor
 from medspa.core.audit import audit_record
 from medspa.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -45,6 +51,39 @@ def _reauthenticate(actor: Actor, password: str, chart: Chart | None) -> None:
         )
 
 
+MAX_SIGNATURE_IMAGE_BYTES = 300 * 1024
+SIGNATURE_KIND = "signature"
+
+
+def _signature_image(data) -> files.PreparedFile | None:
+    """A drawn signature (PNG bytes or a `data:image/png;base64,…` URL from the signature
+    pad) checked and re-encoded like any upload; None when none was drawn. Slow: call it
+    before opening the transaction."""
+    if data in (None, "", b""):
+        return None
+    if isinstance(data, str):
+        header, _, encoded = data.partition(",")
+        if not header.startswith("data:image/png;base64") or not encoded:
+            raise InvalidInput(fields={"signature_image": "Draw the signature again."})
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput(fields={"signature_image": "Draw the signature again."}) from None
+    if len(data) > MAX_SIGNATURE_IMAGE_BYTES:
+        raise InvalidInput(fields={"signature_image": "The drawn signature is too large."})
+    return files.prepare_image(upload=ContentFile(data, name="signature.png"), field="signature_image")
+
+
+def _stored_signature(actor: Actor, prepared: files.PreparedFile | None):
+    """The drawn signature's file row, inside the signing transaction (None when none)."""
+    return files.stored_file_create(actor=actor, prepared=prepared, kind=SIGNATURE_KIND) if prepared else None
+
+
+def _blob(prepared: files.PreparedFile | None):
+    """Write the drawn signature's sealed bytes for the transaction's life (removed again if it fails)."""
+    return files.blob_written(prepared) if prepared else contextlib.nullcontext()
+
+
 def _signer_name(user) -> str:
     return (user.get_full_name() or user.email)[:160]
 
@@ -59,6 +98,7 @@ def _sign(
     amendment=None,
     override="",
     missing=(),
+    image=None,
 ) -> ChartSignature:
     values = {
         "chart_id": chart.pk,
@@ -74,19 +114,22 @@ def _sign(
     }
     return ChartSignature.objects.create(
         clinic=actor.clinic,
-        signature_hash=sha256(signature_document(values)),
+        signature_hash=sha256(signature_document({**values, "image_sha256": image.sha256 if image else ""})),
         missing=list(missing),
+        image=image,
         **values,
     )
 
 
-def chart_sign(*, actor: Actor, chart_id, password: str, override_reason: str = "") -> Chart:
+def chart_sign(*, actor: Actor, chart_id, password: str, override_reason: str = "", signature_image=None) -> Chart:
     """The provider signs their draft: the checklist must be complete, or — where the clinic
     allows it — the provider gives a written reason. Photos are frozen into the content by
     file hash and annotation version. Services needing MD review go to the MD queue; the
-    rest lock on this signature."""
+    rest lock on this signature. A drawn signature, if given, is stored with it and bound by
+    its hash."""
     actor.require(SIGN)
-    with transaction.atomic():
+    drawn = _signature_image(signature_image)
+    with _blob(drawn), transaction.atomic():
         chart = Chart.objects.select_for_update().filter(clinic=actor.clinic, pk=as_uuid(chart_id)).first()
         if chart is None:
             raise NotFound()
@@ -130,6 +173,7 @@ def chart_sign(*, actor: Actor, chart_id, password: str, override_reason: str = 
             now=now,
             override=override_reason,
             missing=missing,
+            image=_stored_signature(actor, drawn),
         )
         chart.provider_signature = signature
         chart.md_signature = None
@@ -198,10 +242,13 @@ def _queued(actor: Actor, chart_id) -> Chart:
     return chart
 
 
-def chart_md_sign(*, actor: Actor, chart_id, password: str) -> Chart:
+def chart_md_sign(*, actor: Actor, chart_id, password: str, signature_image=None) -> Chart:
     """The medical director co-signs a chart in the queue; it becomes MD signed. The
-    signature binds the same content hash the provider signed."""
-    with transaction.atomic():
+    signature binds the same content hash the provider signed (and the drawn signature, if
+    given, by its hash)."""
+    actor.require(SIGN_MD)
+    drawn = _signature_image(signature_image)
+    with _blob(drawn), transaction.atomic():
         chart = _queued(actor, chart_id)
         if chart.provider_id == getattr(actor.user, "pk", None):
             raise PermissionDenied("A provider cannot co-sign their own chart.", permission=SIGN_MD)
@@ -211,7 +258,12 @@ def chart_md_sign(*, actor: Actor, chart_id, password: str) -> Chart:
         if chart.provider_signature.content_hash != content_hash:
             raise Conflict("The chart differs from what its provider signed; run charts-verify.", code="tampered")
         signature = _sign(
-            actor=actor, chart=chart, kind=SignatureKind.MEDICAL_DIRECTOR, content_hash=content_hash, now=now
+            actor=actor,
+            chart=chart,
+            kind=SignatureKind.MEDICAL_DIRECTOR,
+            content_hash=content_hash,
+            now=now,
+            image=_stored_signature(actor, drawn),
         )
         chart.md_signature = signature
         chart.status = ChartStatus.MD_SIGNED

@@ -164,3 +164,19 @@ def test_bad_input_gets_json_errors(world, as_user):
     response = _put(provider, f"/api/charts/{chart['id']}", {"content": content, "version": chart["version"]})
     assert response.status_code == 422 and "injections.3.x" in response.json()["fields"]
     assert provider.get("/api/charts/review-queue?date_from=yesterday").status_code == 403
+
+
+def test_signing_by_api_can_carry_a_drawn_signature(world, as_user):
+    import base64
+
+    from medspa.core.tests.images import png
+
+    provider = as_user(world.provider)
+    chart = _post(provider, "/api/charts", {"appointment_id": str(world.appointment_id)}).json()
+    _put(provider, f"/api/charts/{chart['id']}", {"content": botox_content(), "version": chart["version"]})
+    drawn = "data:image/png;base64," + base64.b64encode(png((200, 60))).decode()
+    bad = _post(provider, f"/api/charts/{chart['id']}/sign", {"password": PASSWORD, "signature_image": "data:x"})
+    assert bad.status_code == 422 and "signature_image" in bad.json()["fields"]
+    signed = _post(provider, f"/api/charts/{chart['id']}/sign", {"password": PASSWORD, "signature_image": drawn})
+    assert signed.status_code == 200
+    assert ChartSignature.objects.get(chart_id=chart["id"]).image.kind == "signature"

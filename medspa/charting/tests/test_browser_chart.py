@@ -97,6 +97,15 @@ def test_provider_charts_signs_and_sees_the_manifest(page, clinic, owner, make_m
     expect(page.locator("#sign")).to_contain_text("Enter your password to sign.")
     assert not ChartSignature.objects.filter(chart=chart).exists()
 
+    # A drawn signature on the pad (optional), then the password.
+    pad = page.locator("[data-signature-canvas]")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 25, box["y"] + box["height"] * (0.7 - 0.4 * (step % 2)))
+    page.mouse.up()
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Sign", exact=True).click()
     manifest = page.get_by_test_id("signature-manifest")
@@ -104,6 +113,8 @@ def test_provider_charts_signs_and_sees_the_manifest(page, clinic, owner, make_m
     signature = ChartSignature.objects.get(chart=chart)
     expect(manifest.get_by_test_id("content-hash")).to_have_text(signature.content_hash)
     expect(manifest.get_by_test_id("signature-hash")).to_have_text(signature.signature_hash)
+    expect(manifest.get_by_test_id("signature-image")).to_be_visible()
+    assert signature.image is not None
     expect(page.get_by_test_id("chart-status")).to_have_text("Needs sign-off")
     expect(page.locator("#main input:not([type=hidden]), #main textarea, #main select")).to_have_count(0)
     expect(page.get_by_test_id("total-units")).to_have_text("40")

@@ -212,3 +212,20 @@ def test_names_outside_latin_1_render_as_typed(world, api_client, api_token):
         assert expected in text, expected
     assert filename.endswith("-Dvorak-Muller.pdf") and filename.isascii()
     assert _exports(chart)[0].changes == {"via": "pdf", "photos": 0}
+
+
+def test_a_drawn_signature_is_printed_with_its_manifest_entry(world, api_client, api_token):
+    import base64
+
+    from medspa.core.tests.images import png
+
+    chart = services.chart_open_for_appointment(actor=world.as_provider, appointment_id=world.appointment_id).chart
+    chart = services.chart_save(
+        actor=world.as_provider, chart_id=chart.pk, content=botox_content(), version=chart.version
+    )
+    drawn = "data:image/png;base64," + base64.b64encode(png((300, 90))).decode()
+    services.chart_sign(actor=world.as_provider, chart_id=chart.pk, password=PASSWORD, signature_image=drawn)
+    response = _api(api_client, api_token, world.provider, world.clinic).get(f"/api/charts/{chart.pk}/pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content), strict=True)
+    assert sum(len(page.images) for page in reader.pages) == 1  # the drawn signature (no photos on this chart)

@@ -168,3 +168,42 @@ def test_any_signed_content_verifies_and_any_change_is_caught(world, concerns, u
     with append_only_suspended():
         Chart.objects.filter(pk=chart.pk).update(content=tampered)
     assert len(mine()) == 1
+
+
+def test_a_drawn_signature_is_stored_clean_and_bound_by_its_hash(world):
+    import base64
+
+    from medspa.core.files import read_bytes
+    from medspa.core.models import StoredFile
+    from medspa.core.tests.images import png
+
+    chart = services.chart_open_for_appointment(actor=world.as_provider, appointment_id=world.appointment_id).chart
+    chart = services.chart_save(
+        actor=world.as_provider, chart_id=chart.pk, content=botox_content(), version=chart.version
+    )
+    drawn = "data:image/png;base64," + base64.b64encode(png((300, 90))).decode()
+    chart = services.chart_sign(actor=world.as_provider, chart_id=chart.pk, password=PASSWORD, signature_image=drawn)
+    signature = chart.provider_signature
+    assert signature.image is not None and signature.image.kind == "signature"
+    assert read_bytes(signature.image).startswith(b"\x89PNG")
+    assert verify_charts() == (1, [])
+    # Swapping the drawn image (its hash) breaks the signature.
+    with append_only_suspended():
+        StoredFile.objects.filter(pk=signature.image_id).update(sha256="f" * 64)
+    assert any("altered" in str(p) for p in verify_charts()[1])
+
+
+@pytest.mark.parametrize("drawn", ["data:image/png;base64,!!!", "data:text/html;base64,PGI+", "not a data url"])
+def test_a_bad_drawn_signature_is_refused_and_nothing_is_signed(world, drawn):
+    from medspa.core.errors import InvalidInput
+    from medspa.core.models import StoredFile
+
+    chart = services.chart_open_for_appointment(actor=world.as_provider, appointment_id=world.appointment_id).chart
+    chart = services.chart_save(
+        actor=world.as_provider, chart_id=chart.pk, content=botox_content(), version=chart.version
+    )
+    files_before = StoredFile.objects.count()
+    with pytest.raises(InvalidInput) as refused:
+        services.chart_sign(actor=world.as_provider, chart_id=chart.pk, password=PASSWORD, signature_image=drawn)
+    assert "signature_image" in refused.value.fields
+    assert not ChartSignature.objects.exists() and StoredFile.objects.count() == files_before
