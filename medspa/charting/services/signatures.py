@@ -40,7 +40,7 @@ from medspa.core.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from medspa.photos import selectors as photo_selectors
 
 
-def _reauthenticate(actor: Actor, password: str, chart: Chart | None) -> None:
+def _reauthenticate(actor: Actor, password: str) -> None:
     """The signer proves who they are at the moment of signing (password)."""
     user = actor.user
     if user is None or not password or not user.check_password(password):
@@ -128,7 +128,18 @@ def chart_sign(*, actor: Actor, chart_id, password: str, override_reason: str = 
     rest lock on this signature. A drawn signature, if given, is stored with it and bound by
     its hash."""
     actor.require(SIGN)
-    drawn = _signature_image(signature_image)
+    return _provider_sign(
+        actor,
+        chart_id,
+        password=password,
+        override_reason=override_reason,
+        drawn=_signature_image(signature_image),
+    )
+
+
+def _provider_sign(actor: Actor, chart_id, *, password: str | None, override_reason: str, drawn) -> Chart:
+    """chart_sign's work; `password=None` only when the caller has just re-authenticated the
+    signer for this very action (signing several drafts at once)."""
     with _blob(drawn), transaction.atomic():
         chart = Chart.objects.select_for_update().filter(clinic=actor.clinic, pk=as_uuid(chart_id)).first()
         if chart is None:
@@ -137,7 +148,8 @@ def chart_sign(*, actor: Actor, chart_id, password: str, override_reason: str = 
             raise PermissionDenied("Only the treating provider signs this chart.", permission=SIGN)
         if chart.status != ChartStatus.DRAFT:
             raise Conflict("This chart is already signed.", code="already_signed")
-        _reauthenticate(actor, password, chart)
+        if password is not None:
+            _reauthenticate(actor, password)
         items = chart_checklist(actor=actor, chart=chart)
         missing = [f"{item.label}: {item.detail}" for item in items if not item.ok]
         override_reason = (override_reason or "").replace("\x00", "").strip()[:MAX_REASON]
@@ -218,10 +230,20 @@ def charts_sign_many(*, actor: Actor, chart_ids: list, password: str) -> list[Ch
     actor.require(SIGN)
     if not isinstance(chart_ids, list) or not chart_ids or len(chart_ids) > 50:
         raise InvalidInput(fields={"chart_ids": "Choose from 1 to 50 charts."})
-    _reauthenticate(actor, password, None)
+    _reauthenticate(actor, password)
     ids = list(dict.fromkeys(as_uuid(c) for c in chart_ids))
     with transaction.atomic():
-        return [chart_sign(actor=actor, chart_id=chart_id, password=password) for chart_id in ids]
+        signed = []
+        for chart_id in ids:
+            try:
+                signed.append(_provider_sign(actor, chart_id, password=None, override_reason="", drawn=None))
+            except InvalidInput as exc:  # name the chart that stopped the batch
+                raise InvalidInput(
+                    "A chart has checklist items missing; sign it on its own, with a reason.",
+                    code=exc.code,
+                    fields={**exc.fields, "chart_ids": str(chart_id)},
+                ) from None
+        return signed
 
 
 def _md_for(actor: Actor, chart: Chart) -> None:
@@ -252,7 +274,7 @@ def chart_md_sign(*, actor: Actor, chart_id, password: str, signature_image=None
         chart = _queued(actor, chart_id)
         if chart.provider_id == getattr(actor.user, "pk", None):
             raise PermissionDenied("A provider cannot co-sign their own chart.", permission=SIGN_MD)
-        _reauthenticate(actor, password, chart)
+        _reauthenticate(actor, password)
         now = timezone.now()
         content_hash = sha256(chart_document(chart_row(chart)))
         if chart.provider_signature.content_hash != content_hash:
@@ -393,7 +415,7 @@ def chart_amend(
         if chart.status not in AMENDABLE_STATES:
             raise Conflict("Only a closed chart is amended; edit the draft instead.", code="not_closed")
         corrections = validate_products(product_corrections, treated_on=timezone.localdate(chart.treated_at))
-        _reauthenticate(actor, password, chart)
+        _reauthenticate(actor, password)
         number = ChartAmendment.objects.filter(clinic=actor.clinic, chart=chart).count() + 1
         amendment = ChartAmendment.objects.create(
             clinic=actor.clinic,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.text import slugify
 
+from medspa.accounts import selectors as account_selectors
 from medspa.catalog import selectors as catalog_selectors
 from medspa.charting.library import LIBRARY, validate_sections
 from medspa.charting.models import (
@@ -41,8 +43,6 @@ def template_library_install(*, clinic) -> int:
 
 
 def _slug(name: str) -> str:
-    from django.utils.text import slugify
-
     return slugify(name)[:50] or "template"
 
 
@@ -201,6 +201,4 @@ def clinic_settings_update(
 
 
 def _md_candidates(actor: Actor):
-    from medspa.accounts import selectors as account_selectors
-
     return account_selectors.members_with_permission(actor=actor, permission=SIGN_MD)
