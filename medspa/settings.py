@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "medspa.booking",
     "medspa.charting",
     "medspa.photos",
+    "medspa.consents",
 ]
 
 MIDDLEWARE = [

@@ -16,10 +16,14 @@ from medspa.charting.library import template_fields
 
 @dataclass(frozen=True)
 class Item:
+    """One line of the sign step. A `guard` item (a required consent) is also shown as a
+    blocking warning when the chart is opened, and can always be signed past with a reason."""
+
     key: str
     label: str
     ok: bool
     detail: str = ""
+    guard: bool = False
 
 
 Check = Callable[..., list[Item]]
@@ -33,6 +37,12 @@ def register_sign_check(name: str, check: Check) -> None:
 
 def registered_checks() -> list[Check]:
     return list(_CHECKS.values())
+
+
+def guard_items(*, actor, chart) -> list[Item]:
+    """The registered checks' guard items that are not met (the warning on opening a chart)."""
+    items = (item for check in registered_checks() for item in check(actor=actor, chart=chart))
+    return [item for item in items if item.guard and not item.ok]
 
 
 def content_items(*, sections: list[dict], content: dict, photo_count: int, before_photos: int, min_before: int):

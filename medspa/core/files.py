@@ -260,6 +260,30 @@ def prepare_image(*, upload, field: str = "file") -> PreparedFile:
     )
 
 
+MAX_DRAWN_BYTES = 300 * 1024
+
+
+def prepare_drawn(data, *, field: str = "signature_image") -> PreparedFile | None:
+    """A drawn signature (PNG bytes or a `data:image/png;base64,…` URL from a signature pad)
+    checked and re-encoded like any upload; None when nothing was drawn. Slow: call it
+    before opening the transaction."""
+    if data in (None, "", b""):
+        return None
+    if isinstance(data, str):
+        header, _, encoded = data.partition(",")
+        if not header.startswith("data:image/png;base64") or not encoded:
+            raise InvalidInput(fields={field: "Draw the signature again."})
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput(fields={field: "Draw the signature again."}) from None
+    if not isinstance(data, bytes):
+        raise InvalidInput(fields={field: "Draw the signature again."})
+    if len(data) > MAX_DRAWN_BYTES:
+        raise InvalidInput(fields={field: "The drawn signature is too large."})
+    return prepare_image(upload=ContentFile(data, name="signature.png"), field=field)
+
+
 def _storage():
     return storages["default"]
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,27 +48,12 @@ def _reauthenticate(actor: Actor, password: str) -> None:
         )
 
 
-MAX_SIGNATURE_IMAGE_BYTES = 300 * 1024
 SIGNATURE_KIND = "signature"
 
 
 def _signature_image(data) -> files.PreparedFile | None:
-    """A drawn signature (PNG bytes or a `data:image/png;base64,…` URL from the signature
-    pad) checked and re-encoded like any upload; None when none was drawn. Slow: call it
-    before opening the transaction."""
-    if data in (None, "", b""):
-        return None
-    if isinstance(data, str):
-        header, _, encoded = data.partition(",")
-        if not header.startswith("data:image/png;base64") or not encoded:
-            raise InvalidInput(fields={"signature_image": "Draw the signature again."})
-        try:
-            data = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidInput(fields={"signature_image": "Draw the signature again."}) from None
-    if len(data) > MAX_SIGNATURE_IMAGE_BYTES:
-        raise InvalidInput(fields={"signature_image": "The drawn signature is too large."})
-    return files.prepare_image(upload=ContentFile(data, name="signature.png"), field="signature_image")
+    """A drawn signature checked and re-encoded like any upload (before the transaction)."""
+    return files.prepare_drawn(data, field="signature_image")
 
 
 def _stored_signature(actor: Actor, prepared: files.PreparedFile | None):
@@ -152,9 +134,12 @@ def _provider_sign(actor: Actor, chart_id, *, password: str | None, override_rea
             _reauthenticate(actor, password)
         items = chart_checklist(actor=actor, chart=chart)
         missing = [f"{item.label}: {item.detail}" for item in items if not item.ok]
+        # Guard items (required consents) are always passable with a reason, whatever the
+        # clinic's rule for the rest of the checklist; the reason is stored and audited.
+        strict = [item for item in items if not item.ok and not item.guard]
         override_reason = (override_reason or "").replace("\x00", "").strip()[:MAX_REASON]
         if missing:
-            if not clinic_settings(clinic=actor.clinic).allow_sign_with_missing:
+            if strict and not clinic_settings(clinic=actor.clinic).allow_sign_with_missing:
                 raise InvalidInput(
                     "Complete the checklist before signing.",
                     code="incomplete",

@@ -37,6 +37,7 @@ from medspa.scheduling.choices import (
     BookingSource,
     HoldStatus,
 )
+from medspa.scheduling.hooks import AFTER_VISIT_BOOKED
 from medspa.scheduling.models import (
     Appointment,
     AppointmentAddon,
@@ -184,6 +185,8 @@ def create_visit(
             changes={"start": appointment.start_at.isoformat(), "provider": provider_id, "source": source},
         )
     _announce(actor, "appointment.created", appointments)
+    for hook in AFTER_VISIT_BOOKED:
+        hook(actor=actor, visit=visit, appointments=appointments)
     visit.booked = appointments
     return visit
 
