@@ -975,6 +975,18 @@
           line.appendChild(icon);
           line.appendChild(name);
           line.appendChild(status);
+          (item.flags || []).forEach(function (flag) {
+            var mark = document.createElement("span");
+            mark.className = "appt-flag appt-flag-" + flag.state;
+            mark.setAttribute("title", flag.label);
+            mark.setAttribute("data-flag", flag.key);
+            mark.textContent = flag.state === "ok" ? "✓" : "!";
+            var spoken = document.createElement("span");
+            spoken.className = "sr-only";
+            spoken.textContent = ", " + flag.label;
+            line.appendChild(mark);
+            line.appendChild(spoken);
+          });
           var meta = document.createElement("div");
           meta.className = "appt-meta";
           var other = this.group === "room" ? item.practitioner_name : item.room_name;

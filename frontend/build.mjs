@@ -16,6 +16,8 @@ const files = {
   "event-calendar.min.css": "node_modules/@event-calendar/build/dist/event-calendar.min.css",
   "calendar.css": "frontend/calendar.css",
   "chart_builder.js": "frontend/chart_builder.js",
+  "consent_form.js": "frontend/consent_form.js",
+  "form_builder.js": "frontend/form_builder.js",
 };
 
 mkdirSync(dist, { recursive: true });

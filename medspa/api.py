@@ -14,6 +14,7 @@ from medspa.accounts.auth import BearerTokenAuth, StaffSessionAuth
 from medspa.booking.api import router as booking_router
 from medspa.catalog.api import router as catalog_router
 from medspa.charting.api import router as charting_router
+from medspa.consents.api import router as consents_router
 from medspa.core.errors import DomainError, PermissionDenied, error_body
 from medspa.core.middleware import record_denial
 from medspa.patients.api import router as patients_router
@@ -104,6 +105,7 @@ api.add_router("/", scheduling_router)
 api.add_router("/", booking_router)
 api.add_router("/", charting_router)
 api.add_router("/", photos_router)
+api.add_router("/", consents_router)
 
 
 DOCS_ROUTES = ("api-root", "openapi-view", "openapi-json")

@@ -131,6 +131,7 @@ MIDDLEWARE = [
     "medspa.accounts.middleware.ActorMiddleware",
     "medspa.accounts.middleware.SessionPolicyMiddleware",
     "medspa.accounts.middleware.MfaRequiredMiddleware",
+    "medspa.core.middleware.KioskLockMiddleware",
     "medspa.core.middleware.DomainErrorMiddleware",
     # django-axes must be last: it turns locked-out logins into HTTP 429.
     "axes.middleware.AxesMiddleware",
@@ -292,6 +293,9 @@ LARGE_BODY_PATTERNS = {
     r"^/patients/[0-9a-f-]{36}/photo/$": FILE_MAX_UPLOAD_BYTES + 1024 * 1024,
     # Clinical photo uploads of the API (medspa.photos.api).
     r"^/api/(?:charts|patients)/[0-9a-f-]{36}/photos$": FILE_MAX_UPLOAD_BYTES + 1024 * 1024,
+    # Photos a patient adds to a form, by the form link or on the clinic's tablet (medspa.consents).
+    r"^/f/[A-Za-z0-9_-]{20,100}/(?:upload/)?$": FILE_MAX_UPLOAD_BYTES + 1024 * 1024,
+    r"^/kiosk/form/(?:upload/)?$": FILE_MAX_UPLOAD_BYTES + 1024 * 1024,
 }
 # Uploads stay in memory, never in an unencrypted temporary file: no body can exceed the
 # largest allowance above, so no upload reaches this size.

@@ -25,6 +25,10 @@ urlpatterns = [
     path("", include("medspa.charting.review_urls")),
     path("", include("medspa.charting.settings_urls")),
     path("", include("medspa.charting.export_urls")),
+    path("", include("medspa.consents.urls")),
+    path("", include("medspa.consents.builder_urls")),
+    path("", include("medspa.consents.patient_urls")),
+    path("", include("medspa.consents.kiosk_urls")),
 ]
 
 handler403 = "medspa.core.views.error_403_view"

@@ -24,6 +24,9 @@ class Item:
     ok: bool
     detail: str = ""
     guard: bool = False
+    # Where the module that raised a guard item lets staff resolve it (e.g. a kiosk for the forms).
+    action_url: str = ""
+    action_label: str = ""
 
 
 Check = Callable[..., list[Item]]
@@ -39,10 +42,11 @@ def registered_checks() -> list[Check]:
     return list(_CHECKS.values())
 
 
-def guard_items(*, actor, chart) -> list[Item]:
-    """The registered checks' guard items that are not met (the warning on opening a chart)."""
+def guard_items(*, actor, chart, unmet_only: bool = True) -> list[Item]:
+    """The registered checks' guard items (required consents): by default only those not met
+    (the warning on opening a chart); all of them for the medical director's review."""
     items = (item for check in registered_checks() for item in check(actor=actor, chart=chart))
-    return [item for item in items if item.guard and not item.ok]
+    return [item for item in items if item.guard and not (unmet_only and item.ok)]
 
 
 def content_items(*, sections: list[dict], content: dict, photo_count: int, before_photos: int, min_before: int):

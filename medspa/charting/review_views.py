@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from medspa.charting import selectors, services
+from medspa.charting.checklist import guard_items
 from medspa.charting.choices import (
     FACE_ZONES,
     STRUCTURED_TYPES,
@@ -198,6 +199,13 @@ def _next_in_queue(actor, *, after=None):
     return queue.first()
 
 
+def _consents_tab_url(patient_id) -> str:
+    try:
+        return reverse("patient_consents", kwargs={"patient_id": patient_id})
+    except NoReverseMatch:
+        return ""
+
+
 def _review_context(request, chart, **extra) -> dict:
     actor = request.actor
     content = chart.content or {}
@@ -234,6 +242,8 @@ def _review_context(request, chart, **extra) -> dict:
         "aftercare": content.get("aftercare", ""),
         "notes": content.get("notes", ""),
         "photos_url": photos_url,
+        "guards": guard_items(actor=actor, chart=chart, unmet_only=False),
+        "consents_tab_url": _consents_tab_url(chart.patient_id),
         "signatures": _signatures(chart),
         "review_notes": selectors.chart_review_notes(chart=chart),
         "amendments": selectors.chart_amendments(chart=chart),

@@ -10,6 +10,7 @@ urlpatterns = [
     ),
     path("patients/<uuid:patient_id>/charts/new/", views.chart_new_view, name="chart_new"),
     path("charts/<uuid:chart_id>/", views.chart_detail_view, name="chart_detail"),
+    path("charts/<uuid:chart_id>/guard/", views.chart_guard_acknowledge_view, name="chart_guard_acknowledge"),
     path("charts/<uuid:chart_id>/checklist/", views.chart_checklist_view, name="chart_checklist"),
     path("charts/<uuid:chart_id>/sign/", views.chart_sign_view, name="chart_sign"),
     path("charts/<uuid:chart_id>/reply/", views.chart_reply_view, name="chart_reply"),

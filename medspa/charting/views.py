@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
 from medspa.charting import selectors, services
+from medspa.charting.checklist import guard_items
 from medspa.charting.choices import (
     AMENDABLE_STATES,
     FACE_ZONES,
@@ -33,7 +34,7 @@ from medspa.charting.choices import (
 from medspa.charting.forms import AmendForm, ReplyForm, SignForm
 from medspa.charting.presentation import FACE_H, FACE_W, answer_text, face_markers, zone_label, zone_markers
 from medspa.core.access import requires
-from medspa.core.errors import DomainError
+from medspa.core.errors import DomainError, PermissionDenied
 from medspa.core.http import render_page
 from medspa.core.permissions import Role
 from medspa.core.views import form_with_errors
@@ -268,7 +269,47 @@ def chart_detail_view(request: HttpRequest, chart_id) -> HttpResponse:
         selectors.chart_get(actor=request.actor, chart_id=chart_id, audit="")  # another clinic's: 404 first
         return _only(request, "GET", "HEAD")
     chart = selectors.chart_get(actor=request.actor, chart_id=chart_id, via="page")
+    if _guard_applies(request, chart) and (warnings := guard_items(actor=request.actor, chart=chart)):
+        return render(request, "charting/guard.html", _guard_context(request, chart, warnings))
     return _render_detail(request, chart)
+
+
+def _guard_applies(request: HttpRequest, chart) -> bool:
+    """The warning stands before the provider's own draft until they have read it once."""
+    seen = request.session.get(GUARD_SEEN, [])
+    return chart.status == ChartStatus.DRAFT and may_author(request.actor, chart) and str(chart.pk) not in seen
+
+
+GUARD_SEEN = "chart_guard_acknowledged"
+
+
+def _guard_context(request: HttpRequest, chart, warnings) -> dict:
+    patient = patient_selectors.patient_get(actor=request.actor, patient_id=chart.patient_id)
+    return {
+        "chart": chart,
+        "patient": patient,
+        "warnings": warnings,
+        "consents_tab_url": _patient_tab_url(chart.patient_id, "consents"),
+        "charts_tab_url": _patient_tab_url(chart.patient_id, "charts"),
+    }
+
+
+@requires(EDIT)
+def chart_guard_acknowledge_view(request: HttpRequest, chart_id) -> HttpResponse:
+    """POST: the provider has read the blocking warning (required consents missing) and goes
+    on to the chart; recorded in the audit trail. Signing will still ask for a reason."""
+    chart = selectors.chart_get(actor=request.actor, chart_id=chart_id, audit="")
+    if refused := _only(request, "POST"):
+        return refused
+    if not may_author(request.actor, chart):
+        raise PermissionDenied("Only the chart's provider opens its draft.", permission=EDIT)
+    warnings = guard_items(actor=request.actor, chart=chart)
+    services.chart_guard_acknowledge(
+        actor=request.actor, chart_id=chart.pk, warnings=[f"{w.label}: {w.detail}" for w in warnings]
+    )
+    seen = [*request.session.get(GUARD_SEEN, [])[-49:], str(chart.pk)]
+    request.session[GUARD_SEEN] = seen
+    return redirect("chart_detail", chart_id=chart.pk)
 
 
 @requires(VIEW)

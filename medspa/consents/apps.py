@@ -14,6 +14,12 @@ class ConsentsConfig(AppConfig):
 
         register_sign_check("consents", consent_check)
 
+        # The calendar, Today list and appointment card mark each appointment's consents.
+        from medspa.consents.guard import appointment_consent_flags
+        from medspa.scheduling.hooks import register_appointment_flags
+
+        register_appointment_flags(appointment_consent_flags)
+
         # A booked visit sends the patient the forms it still needs.
         from medspa.consents.services.links import forms_send_for_visit
         from medspa.scheduling.hooks import after_visit_booked
@@ -29,3 +35,15 @@ class ConsentsConfig(AppConfig):
 
         for model in (FormSubmission, FormLink, FormRevocation):
             register(model, "patient", keep_in_place)
+
+        # The profile's Consents tab and timeline entries (patients never imports us), and
+        # the sidebar's "Consents" badge: answers waiting to update a profile, for those who
+        # may apply them (core never imports us either).
+        from medspa.consents.profile import can_see_consents, consents_tab, patient_timeline_entries, review_badge
+        from medspa.core.navigation import register_badge
+        from medspa.patients.tabs import register_tab
+        from medspa.patients.timeline import register_timeline_source
+
+        register_tab("consents", consents_tab, visible=can_see_consents)
+        register_timeline_source("consents", patient_timeline_entries)
+        register_badge("consents", review_badge)

@@ -4,6 +4,8 @@ only with a written reason (stored on the signature and audited)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from medspa.charting.checklist import Item
 from medspa.consents.choices import FormStatus
 from medspa.consents.selectors import APPOINTMENT_COLUMNS, standings
@@ -30,6 +32,7 @@ def consent_check(*, actor, chart) -> list[Item]:
     if not standing.forms:
         return []
     outstanding = standing.outstanding
+    url = kiosk_url(actor, chart.patient_id) if outstanding else ""
     return [
         Item(
             "consents",
@@ -37,5 +40,35 @@ def consent_check(*, actor, chart) -> list[Item]:
             not outstanding,
             describe(outstanding) if outstanding else f"{len(standing.forms)} on file",
             guard=True,
+            action_url=url,
+            action_label="Fill in on a tablet" if url else "",
         )
     ]
+
+
+def kiosk_url(actor, patient_id) -> str:
+    """The kiosk set-up for this patient (it ticks what today's visit lacks), for staff who
+    may hand over the tablet."""
+    return f"{reverse('kiosk')}?patient_id={patient_id}" if actor.can("consents.send") else ""
+
+
+def appointment_consent_flags(*, actor, rows: list[dict]) -> dict:
+    """The consent mark of each appointment that requires forms: "ok" when all are on file,
+    "warn" naming what is outstanding (only for actors who may see consents)."""
+    if actor.clinic is None or not actor.can("consents.view"):
+        return {}
+    flags = {}
+    patients = {str(r["id"]): r["patient_id"] for r in rows}
+    for appointment_id, standing in standings(clinic_id=actor.clinic.pk, appointments=rows).items():
+        if not standing.forms:
+            continue
+        outstanding = standing.outstanding
+        url = kiosk_url(actor, patients[str(appointment_id)]) if outstanding else ""
+        flags[str(appointment_id)] = {
+            "key": "consents",
+            "state": "warn" if outstanding else "ok",
+            "label": ("Forms outstanding — " + describe(outstanding)) if outstanding else "Forms on file",
+            "url": url,
+            "action": "Fill in on a tablet" if url else "",
+        }
+    return flags

@@ -79,14 +79,9 @@ class FormRequirement(TenantModel):
     provider = models.ForeignKey(USER, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["clinic", "form", "service", "provider"],
-                name="formrequirement_unique",
-                nulls_distinct=False,
-            )
-        ]
-        indexes = [models.Index(fields=["clinic", "service"], name="formrequirement_service")]
+        # One row per (form, service, provider) is kept by `requirements_set`, which replaces
+        # a form's rules as a whole (SQLite cannot enforce uniqueness across NULLs).
+        indexes = [models.Index(fields=["clinic", "form"], name="formrequirement_form")]
 
 
 class FormLink(TenantModel):

@@ -106,3 +106,34 @@ def record_denial(request: HttpRequest, exception: PermissionDenied) -> None:
         summary=f"{request.method} {request.path}"[:300],
         changes={"permission": exception.permission},
     )
+
+
+# The session flag of a browser handed to a patient (kiosk mode), set and cleared by the
+# kiosk pages. Core knows only the flag and the paths a locked session may still reach.
+KIOSK_SESSION_KEY = "kiosk_lock"
+KIOSK_HOME = "/kiosk/"
+KIOSK_OPEN_PREFIXES = ("/kiosk/", "/f/", settings.STATIC_URL, "/favicon")
+
+
+class KioskLockMiddleware:
+    """A session in kiosk mode reaches only the kiosk pages, form links and static files:
+    any other page sends it back to the kiosk screen and any other call is refused (403),
+    so the patient holding the tablet never sees the staff member's pages."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is None or not session.get(KIOSK_SESSION_KEY) or request.path.startswith(KIOSK_OPEN_PREFIXES):
+            return self.get_response(request)
+        detail = "This device is in kiosk mode. Ask a staff member to unlock it."
+        if wants_json(request):
+            return JsonResponse(error_body(detail, "kiosk_locked"), status=403)
+        if getattr(request, "htmx", False):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = KIOSK_HOME
+            return response
+        response = HttpResponse(status=302 if request.method in ("GET", "HEAD") else 303)
+        response["Location"] = KIOSK_HOME
+        return response

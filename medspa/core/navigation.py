@@ -75,6 +75,15 @@ SECTIONS: tuple[Section, ...] = (
         blurb="Charts waiting for the medical director's review and co-signature.",
     ),
     Section(
+        "consents",
+        "Consents",
+        "consents_dashboard",
+        "shield",
+        ("consents.view",),
+        built=True,
+        blurb="Forms upcoming visits still need, consents about to expire, answers to review.",
+    ),
+    Section(
         "messages",
         "Messages",
         "section_messages",

@@ -98,8 +98,8 @@ class Patient(SoftDeleteModel):
     marketing_emails = models.BooleanField(default=False)
     marketing_sms = models.BooleanField(default=False)
     photo_marketing_consent = models.BooleanField(default=False)
-    # Consent to clinical photography (kept in the record); until the consents module records
-    # signed photo consents, this flag is what the photo upload checks.
+    # Consent to clinical photography (kept in the record): what the photo upload checks. Both
+    # photo flags follow the newest unrevoked photo release (consents), or staff's record.
     clinical_photo_consent = models.BooleanField(default=False)
     # The profile photo (a private, encrypted StoredFile); a replaced one stays, soft-deleted.
     photo = models.OneToOneField(

@@ -71,9 +71,10 @@ _Chart = ClinicalPhoto._meta.get_field("chart").related_model
 def photo_consent_on_file(actor: Actor, patient) -> bool:
     """Whether the patient has photo consent on file.
 
-    Until the consents module exists, that is the photo-consent flag on the patient
-    profile (`clinical_photo_consent`), read through the patients selector (so another
-    clinic's patient is 404). `patient` is a profile or its id.
+    That is the profile's `clinical_photo_consent` flag, which follows the patient's newest
+    unrevoked photo release (the consents module recomputes it on every submission and
+    revocation) or staff's record of a paper consent; read through the patients selector (so
+    another clinic's patient is 404). `patient` is a profile or its id.
     """
     patient_id = getattr(patient, "pk", patient)
     return bool(patient_get(actor=actor, patient_id=as_uuid(patient_id)).clinical_photo_consent)

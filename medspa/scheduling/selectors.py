@@ -22,6 +22,7 @@ from medspa.patients.timeline import TimelineEntry
 from medspa.scheduling.availability.engine import find_slots
 from medspa.scheduling.availability.loader import Context, Search, from_minute, load, location_with_policy
 from medspa.scheduling.choices import MAX_BLOCK_MINUTES, AppointmentStatus, WaitlistStatus
+from medspa.scheduling.hooks import appointment_flags
 from medspa.scheduling.models import (
     Appointment,
     CalendarFeed,
@@ -351,7 +352,9 @@ def calendar_feed(actor: Actor, **window) -> list[dict]:
     """The calendar as plain rows with their display labels, in one statement (no model
     objects: a week of a busy clinic is thousands of rows). Same scoping as `calendar`."""
     rows = []
-    for row in calendar(actor, **window).values(*FEED_COLUMNS):
+    values = list(calendar(actor, **window).values(*FEED_COLUMNS))
+    flags = appointment_flags(actor, values)
+    for row in values:
         patient = f"{row['patient__preferred_name'] or row['patient__first_name']} {row['patient__last_name']}"
         provider = f"{row['provider__first_name']} {row['provider__last_name']}".strip() or row["provider__email"]
         rows.append(
@@ -375,6 +378,7 @@ def calendar_feed(actor: Actor, **window) -> list[dict]:
                 "color": row["service__color"],
                 "room_name": row["room__name"],
                 "practitioner_name": provider,
+                "flags": flags.get(str(row["id"]), []),
             }
         )
     return rows

@@ -38,6 +38,7 @@ from medspa.scheduling.choices import (
     ExceptionKind,
 )
 from medspa.scheduling.forms import BookingForm, StatusForm
+from medspa.scheduling.hooks import appointment_flags
 
 VIEWERS = ("scheduling.view", "scheduling.view_own")
 BOOKERS = ("scheduling.book", "scheduling.book_own")
@@ -272,6 +273,14 @@ def shading(actor, *, location, start: date, end: date) -> list[dict]:
 # The appointment card (dialog) and its status menu --------------------------------------
 
 
+FLAG_COLUMNS = ("id", "patient_id", "service_id", "provider_id", "start_at")
+
+
+def _flags(actor, appointments) -> dict[str, list[dict]]:
+    """The marks other modules put on these appointments (e.g. consents on file)."""
+    return appointment_flags(actor, [{c: getattr(a, c) for c in FLAG_COLUMNS} for a in appointments])
+
+
 def _card_context(request: HttpRequest, appointment, *, error: str = "") -> dict:
     actor = request.actor
     zone = ZoneInfo(appointment.location.timezone)
@@ -281,6 +290,7 @@ def _card_context(request: HttpRequest, appointment, *, error: str = "") -> dict
     deciding = can_book and appointment.status == S.REQUESTED
     return {
         "appointment": appointment,
+        "flags": _flags(actor, [appointment]).get(str(appointment.pk), []),
         "look": _look(appointment),
         "local_start": appointment.start_at.astimezone(zone),
         "local_end": appointment.end_at.astimezone(zone),
@@ -566,12 +576,14 @@ def _today_context(request: HttpRequest, wanted_location) -> dict:
         )
     )
     can_book = any(actor.can(p) for p in BOOKERS)
+    flags = _flags(actor, rows)
     by_status: dict[str, list] = {}
     for appointment in rows:
         allowed = TRANSITIONS.get(appointment.status, frozenset())
         by_status.setdefault(appointment.status, []).append(
             {
                 "appointment": appointment,
+                "flags": flags.get(str(appointment.pk), []),
                 "start": appointment.start_at.astimezone(zone),
                 "end": appointment.end_at.astimezone(zone),
                 "look": _look(appointment),

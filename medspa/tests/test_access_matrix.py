@@ -44,6 +44,14 @@ PUBLIC_ROUTES |= {
     "booking_finish",
     "booking_waitlist",
 }
+# The patient's form link (medspa.consents.patient_views): anonymous by design; the token in
+# the URL is the capability (unknown 404, expired or cancelled 410), one form for one patient.
+PUBLIC_ROUTES |= {
+    "consent_form",
+    "consent_form_save",
+    "consent_form_upload",
+    "consent_form_withdraw",
+}
 # Library-owned routes: allauth guards its own pages (sign-in, MFA), the admin needs is_staff
 # and signs in through allauth (secure_admin_login).
 LIBRARY_PREFIXES = ("library:allauth", "library:django.contrib.admin")
@@ -117,9 +125,11 @@ def targets(clinic, other_clinic, make_member, owner):
             "tag_id": tag.pk,
             "provider_id": practitioner.pk,
             "exception_id": time_off.pk,
+            "number": 1,  # a published version of form_id (the form builder's version page)
             **appointment,
             **_waitlist_and_feed(actor, catalog, patient, practitioner),
             **_photo_and_chart(actor, patient, appointment["appointment_id"]),
+            **_forms_and_links(actor, patient),
         }
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
@@ -175,6 +185,17 @@ def _photo_and_chart(actor, patient, appointment_id) -> dict:
             confirm_without_consent=True,
         )
     return {"chart_id": chart.pk, "photo_id": photo.pk, "template_id": chart.template_version.template_id}
+
+
+def _forms_and_links(actor, patient) -> dict:
+    """The form library with one completed consent (forms_world), and a link to a form made
+    for staff to pass on (not used yet)."""
+    from medspa.consents import services as consent_services
+    from medspa.tests import forms_world
+
+    built = forms_world.build(actor.clinic, actor.user, patient.pk)
+    sent = consent_services.form_send(actor=actor, form_id=built["form_id"], patient_id=patient.pk, channel="copy")
+    return {**built, "form_link_id": sent.link.pk}
 
 
 def _appointment(actor, catalog, patient, practitioner) -> dict:

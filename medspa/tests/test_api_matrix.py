@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 
 from medspa.charting.models import Chart, ChartSignature, ChartTemplateVersion
+from medspa.consents.models import Form, FormLink, FormRequirement, FormRevocation, FormSubmission, FormVersion
 from medspa.core.actors import Actor
 from medspa.core.models import AuditEvent
 from medspa.core.permissions import ROLE_PERMISSIONS, Role
@@ -21,7 +22,7 @@ from medspa.patients import services as patient_services
 from medspa.patients.models import Communication, Patient, Relationship
 from medspa.photos.models import ClinicalPhoto, PhotoAnnotation
 from medspa.scheduling.models import Appointment, Reservation, WaitlistEntry
-from medspa.tests import charting_world, photos_world, scheduling_world
+from medspa.tests import charting_world, forms_world, photos_world, scheduling_world
 from medspa.tests.factories import PASSWORD
 from medspa.tests.field_limits import CLINICAL_CANARIES, assert_clean
 
@@ -40,7 +41,10 @@ PUBLIC_BOOKING_OPERATIONS = {
     ("post", "/api/public/bookings/{token}/reschedule"),
     ("post", "/api/public/{clinic_slug}/waitlist"),
 }
-PUBLIC_OPERATIONS = {("post", "/api/auth/token"), *PUBLIC_BOOKING_OPERATIONS}
+# A patient submits a form with the link's token as their only credential (staff submit it
+# with consents.send; tested in medspa/consents/tests/test_api.py). Without a token it is a 401.
+PUBLIC_FORM_OPERATIONS = {("post", "/api/forms/{form_id}/submit")}
+PUBLIC_OPERATIONS = {("post", "/api/auth/token"), *PUBLIC_BOOKING_OPERATIONS, *PUBLIC_FORM_OPERATIONS}
 
 SCHEDULING_KEYS = ("practitioner_id", "service_id", "appointment_id", "free_start", "move_start", "day_start")
 BOOKING_BODY = {
@@ -84,6 +88,13 @@ BODIES = {
     ("post", "/api/charts/templates"): {"name": "Matrix", "sections": charting_world.TEMPLATE_SECTIONS},
     ("post", "/api/photos/{photo_id}/annotations"): {"shapes": [], "base_version": 0},
     ("put", "/api/charts/templates/{template_id}"): {"sections": charting_world.TEMPLATE_SECTIONS},
+    ("post", "/api/forms"): {"name": "Matrix", "kind": "intake", "definition": forms_world.DEFINITION},
+    ("put", "/api/forms/{form_id}"): {"description": "Matrix"},
+    ("post", "/api/forms/{form_id}/publish"): {"material": False, "note": "Matrix"},
+    ("put", "/api/forms/{form_id}/requirements"): {"rules": [{}]},
+    ("post", "/api/forms/{form_id}/submit"): forms_world.SUBMIT_BODY,
+    ("post", "/api/forms/{form_id}/send"): {"patient_id": "{patient_id}", "channel": "copy"},
+    ("post", "/api/form-submissions/{submission_id}/revoke"): {"reason": "Matrix"},
 }
 # Chart actions that also depend on the chart (only its provider signs or edits it; a draft
 # cannot be locked, returned, amended or exported): a role holding the permission may still be refused
@@ -147,12 +158,23 @@ def world(clinic, other_clinic, owner, other_clinic_owner, make_member):
         "own": scheduling_world.Lazy(
             own,
             lambda: scheduling_world.build(clinic, owner, own["patient_id"], make_member),
-            more={"photo_id": lambda: photos_world.build(clinic, owner, own["patient_id"])},
+            more={
+                "photo_id": lambda: photos_world.build(clinic, owner, own["patient_id"]),
+                **dict.fromkeys(
+                    ("form_id", "submission_id"), lambda: forms_world.build(clinic, owner, own["patient_id"])
+                ),
+            },
         ),
         "other": scheduling_world.Lazy(
             other,
             lambda: scheduling_world.build(other_clinic, other_clinic_owner, other["patient_id"], make_member),
-            more={"photo_id": lambda: photos_world.build(other_clinic, other_clinic_owner, other["patient_id"])},
+            more={
+                "photo_id": lambda: photos_world.build(other_clinic, other_clinic_owner, other["patient_id"]),
+                **dict.fromkeys(
+                    ("form_id", "submission_id"),
+                    lambda: forms_world.build(other_clinic, other_clinic_owner, other["patient_id"]),
+                ),
+            },
         ),
     }
 
@@ -192,6 +214,8 @@ def prepare(method, path, values) -> None:
         values["practitioner_id"]
     if "{photo_id}" in text:  # the photo too, before the "nothing changed" snapshot
         values["photo_id"]
+    if "{form_id}" in text or "{submission_id}" in text:  # and the forms
+        values["form_id"]
 
 
 def snapshot():
@@ -207,6 +231,12 @@ def snapshot():
         sorted(Chart.all_objects.values_list("pk", "status", "version", "deleted_at")),
         ChartSignature.objects.count(),
         ChartTemplateVersion.objects.count(),
+        sorted(Form.objects.values_list("pk", "name", "description", "active", "current_version", "draft")),
+        FormVersion.objects.count(),
+        FormRequirement.objects.count(),
+        FormLink.objects.count(),
+        FormSubmission.objects.count(),
+        FormRevocation.objects.count(),
     )
 
 

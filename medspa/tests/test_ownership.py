@@ -27,7 +27,7 @@ from medspa.core.models import Location, TenantModel
 from medspa.core.permissions import Role
 from medspa.patients import services as patient_services
 from medspa.patients.models import Patient
-from medspa.tests import booking_world, charting_world, photos_world, scheduling_world
+from medspa.tests import booking_world, charting_world, forms_world, photos_world, scheduling_world
 from medspa.tests.factories import PASSWORD
 
 FUZZ = settings(
@@ -97,6 +97,14 @@ BASE_BODIES = {
     ("put", "/api/charts/templates/{template_id}"): {"sections": charting_world.TEMPLATE_SECTIONS},
     # Clinical photos (the multipart uploads are covered in medspa/photos/tests).
     ("post", "/api/photos/{photo_id}/annotations"): {"shapes": [], "base_version": 0},
+    # Forms: the neurotoxin consent of `world` (forms_world), completed once, with a draft to publish.
+    ("post", "/api/forms"): {"name": "Smuggled", "kind": "intake", "definition": forms_world.DEFINITION},
+    ("put", "/api/forms/{form_id}"): {"description": "Smuggled?"},
+    ("post", "/api/forms/{form_id}/publish"): {"material": False, "note": "Smuggled?"},
+    ("put", "/api/forms/{form_id}/requirements"): {"rules": [{}]},
+    ("post", "/api/forms/{form_id}/submit"): forms_world.SUBMIT_BODY,
+    ("post", "/api/forms/{form_id}/send"): {"patient_id": "{patient_id}", "channel": "copy"},
+    ("post", "/api/form-submissions/{submission_id}/revoke"): {"reason": "Smuggled?"},
 }
 SCHEDULING_IDS = ("practitioner_id", "service_id", "location_id", "room_id", "appointment_id")
 
@@ -186,7 +194,10 @@ def world(clinic, other_clinic, owner, other_clinic_owner, make_member):
     own = scheduling_world.Lazy(
         own,
         lambda: scheduling_world.build(clinic, owner, own_patient.pk, make_member),
-        more={"photo_id": lambda: photos_world.build(clinic, owner, own_patient.pk)},
+        more={
+            "photo_id": lambda: photos_world.build(clinic, owner, own_patient.pk),
+            **dict.fromkeys(("form_id", "submission_id"), lambda: forms_world.build(clinic, owner, own_patient.pk)),
+        },
     )
     return {
         # Calendars, services and a booking in both clinics, built when a booking route needs them.

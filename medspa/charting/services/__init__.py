@@ -14,6 +14,7 @@ from medspa.charting.services.charts import (
     Opened,
     chart_create,
     chart_delete,
+    chart_guard_acknowledge,
     chart_open_for_appointment,
     chart_save,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "chart_amend",
     "chart_create",
     "chart_delete",
+    "chart_guard_acknowledge",
     "chart_lock",
     "chart_md_sign",
     "chart_open_for_appointment",

@@ -198,3 +198,22 @@ def chart_delete(*, actor: Actor, chart_id) -> None:
         chart.deleted_at = timezone.now()
         chart.save(update_fields=["deleted_at", "updated_at"])
         audit_record(action="chart.deleted", actor=actor, obj=chart, patient_id=str(chart.patient_id))
+
+
+def chart_guard_acknowledge(*, actor: Actor, chart_id, warnings: list[str]) -> None:
+    """Record that the provider read the blocking warning on opening their draft (required
+    consents missing) and chose to go on; signing still needs a written reason."""
+    actor.require(EDIT)
+    with transaction.atomic():
+        chart = Chart.objects.filter(clinic=actor.clinic, pk=as_uuid(chart_id)).first()
+        if chart is None:
+            raise NotFound()
+        if not may_author(actor, chart):
+            raise PermissionDenied("Only the chart's provider opens its draft.", permission=EDIT)
+        audit_record(
+            action="chart.guard_acknowledged",
+            actor=actor,
+            obj=chart,
+            patient_id=str(chart.patient_id),
+            changes={"warnings": warnings},
+        )

@@ -112,7 +112,7 @@ def test_review_page_is_read_only_and_complete(world, login):
     assert "Frown lines and crow&#x27;s feet" in body  # an answer
     assert "C1234A" in body  # the lot
     assert "Glabella" in body and "<svg" in body  # the face chart and totals
-    assert "Consent records: none on file in this system yet" in body
+    assert "No forms are required for this treatment." in body  # the world requires none
     assert "Performed the treatment and authored this record" in body
     assert chart.provider_signature.content_hash in body
     assert f'hx-get="/charts/{chart.pk}/photos/"' in body and 'hx-trigger="load"' in body

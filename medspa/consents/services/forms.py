@@ -72,8 +72,10 @@ def _publish(actor: Actor, form: Form, definition: dict, *, material: bool, note
 
 
 def form_library_install(*, clinic, actor: Actor | None = None) -> int:
-    """Give a clinic every library form it lacks, published as version 1 (idempotent)."""
+    """Give a clinic every library form it lacks, published as version 1 (idempotent; the
+    installation is audited when it adds any)."""
     actor = actor or Actor.system(clinic=clinic)
+    actor.require(MANAGE)
     existing = set(Form.objects.filter(clinic=clinic).values_list("key", flat=True))
     added = 0
     with transaction.atomic():
@@ -91,6 +93,14 @@ def form_library_install(*, clinic, actor: Actor | None = None) -> int:
             )
             _publish(actor, form, definition_clean(spec["definition"]), material=True)
             added += 1
+        if added:
+            audit_record(
+                action="form.library_installed",
+                actor=actor,
+                clinic=clinic,
+                object_type="consents.form",
+                changes={"added": added},
+            )
     return added
 
 

@@ -201,6 +201,7 @@ def _record(
     via: str,
     uploads: set[str],
     signer_name: str = "",
+    signed_at=None,
 ) -> FormSubmission:
     """Validate everything, then write the submission (one transaction)."""
     definition = version.definition
@@ -224,7 +225,7 @@ def _record(
                 link = FormLink.objects.select_for_update().get(pk=link.pk)
                 if link.submission_id is not None:
                     return FormSubmission.objects.get(pk=link.submission_id)
-            now = timezone.now()
+            now = signed_at or timezone.now()
             printed = signer_name or str(clean.answers.get("printed_name") or "")
             if not printed:
                 patient = Patient.objects.get(pk=patient_id)
@@ -304,7 +305,8 @@ def _record(
     return submission
 
 
-def _submittable(form: Form, version: FormVersion) -> None:
+def link_submittable_check(form: Form, version: FormVersion) -> None:
+    """Refuse (409) a form the clinic retired or a version it has replaced since."""
     if not form.active:
         raise Conflict(f"{form.name} is no longer in use.", code="form_retired")
     if version.number != form.current_version:
@@ -321,7 +323,7 @@ def form_submit_link(*, token: str, answers, signatures) -> tuple[FormSubmission
     link = link_resolve(token)
     if link.submission_id is not None:
         return FormSubmission.objects.get(pk=link.submission_id), False
-    _submittable(link.form, link.version)
+    link_submittable_check(link.form, link.version)
     draft = FormDraft.objects.filter(link=link).first()
     submission = _record(
         actor=_patient_actor(link),
@@ -348,11 +350,17 @@ def form_submit_staff(
     appointment_id=None,
     version: int | None = None,
     signer_name: str = "",
+    signed_at=None,
 ) -> FormSubmission:
-    """Staff enter a completed form for a patient (a paper form, a phone interview)."""
+    """Staff enter a completed form for a patient (a paper form, a phone interview). A paper
+    form keeps the time it was signed (`signed_at`: within the last two years, not in the
+    future), from which its validity runs."""
     from medspa.consents.services.links import _appointment, _form, _patient
 
     actor.require(SEND)
+    now = timezone.now()
+    if signed_at is not None and not (now - timedelta(days=730) <= signed_at <= now):
+        raise InvalidInput(fields={"signed_at": "The date it was signed must be within the last two years."})
     form = _form(actor, form_id)
     patient = _patient(actor, patient_id)
     appointment = _appointment(actor, appointment_id, patient)
@@ -363,7 +371,7 @@ def form_submit_staff(
         raise Conflict(
             f"Version {version} of {form.name} is retired; use version {current.number}.", code="version_retired"
         )
-    _submittable(form, current)
+    link_submittable_check(form, current)
     return _record(
         actor=actor,
         link=None,
@@ -376,6 +384,7 @@ def form_submit_staff(
         via=SubmissionVia.STAFF,
         uploads=set(),
         signer_name=(signer_name or "").strip()[:160],
+        signed_at=signed_at,
     )
 
 

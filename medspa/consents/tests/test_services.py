@@ -443,3 +443,32 @@ def test_reading_a_submission_is_audited(forms_world):
     selectors.submission_get(actor=w.as_md, submission_id=submission.pk)
     event = AuditEvent.objects.filter(action="form_submission.viewed", object_id=str(submission.pk)).get()
     assert event.patient_id == str(w.patient.pk)
+
+
+def test_reminder_goes_once_for_visits_within_two_days(forms_world, django_capture_on_commit_callbacks):
+    w = forms_world
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book_visit(w, days=1)
+    assert FormLink.objects.filter(appointment=appointment).count() == 1
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.forms_remind_due() == 1
+    assert len(mail.outbox) == 1 and "still waiting" in mail.outbox[0].body
+    fresh = FormLink.objects.filter(appointment=appointment).order_by("created_at").last()
+    assert fresh.reminded_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.forms_remind_due() == 0
+    # Far-off visits (the world's, nine days out) are not reminded.
+    assert not FormLink.objects.filter(appointment_id=w.appointment_id, reminded_at__isnull=False).exists()
+
+
+def test_medical_history_answers_need_clinical_access(forms_world):
+    w = forms_world
+    fitz = w.form("fitzpatrick")
+    answers = {f["key"]: f["options"][2] for f in selectors.current_version(fitz).definition["sections"][0]["fields"]}
+    _sent, submission, _ = _submit(w, answers=answers, signatures={}, form=fitz)
+    with pytest.raises(PermissionDenied):
+        selectors.submission_get(actor=w.actor(w.front_desk), submission_id=submission.pk)
+    assert selectors.submission_get(actor=w.as_md, submission_id=submission.pk).pk == submission.pk
+    _sent, consent, _ = _submit(w)
+    assert selectors.submission_get(actor=w.actor(w.front_desk), submission_id=consent.pk).pk == consent.pk

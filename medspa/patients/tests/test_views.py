@@ -222,7 +222,7 @@ def test_tabs_answer_partials_to_htmx_and_pages_otherwise(owner, login, patient)
         partial = client.get(f"/patients/{patient.pk}/{tab}/", headers={"HX-Request": "true"})
         assert page.status_code == 200 and "<html" in page.content.decode(), tab
         assert partial.status_code == 200 and "<html" not in partial.content.decode(), tab
-    assert "not available yet" in client.get(f"/patients/{patient.pk}/consents/").content.decode()
+    assert "not available yet" in client.get(f"/patients/{patient.pk}/billing/").content.decode()
 
 
 def test_timeline_lists_history_and_communications(clinic, owner, login, patient):
