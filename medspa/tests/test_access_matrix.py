@@ -18,6 +18,7 @@ from medspa.core.permissions import ROLE_PERMISSIONS, Role
 from medspa.patients.models import Tag
 from medspa.tests.field_limits import CLINICAL_CANARIES, assert_clean
 from medspa.tests.routes import all_routes, page_routes
+from medspa.tests.scheduling_world import Lazy
 
 ROLES = [r.value for r in Role]
 
@@ -112,7 +113,7 @@ def targets(clinic, other_clinic, make_member, owner):
             actor=actor, content=b"First Name,Last Name\nMatrix,Import\n", source_name="matrix.csv", mapping={}
         )
         appointment = _appointment(actor, catalog, patient, practitioner)
-        return {
+        values = {
             "import_id": checked.pk,
             "location_id": Location.objects.filter(clinic=c).first().pk,
             "duplicate_id": duplicate.pk,
@@ -129,8 +130,10 @@ def targets(clinic, other_clinic, make_member, owner):
             **appointment,
             **_waitlist_and_feed(actor, catalog, patient, practitioner),
             **_photo_and_chart(actor, patient, appointment["appointment_id"]),
-            **_forms_and_links(actor, patient),
         }
+        # The form library is built only for the routes that name one of its objects.
+        forms = ("form_id", "submission_id", "form_link_id")
+        return Lazy(values, None, more=dict.fromkeys(forms, lambda: _forms_and_links(actor, patient)))
 
     other_owner = make_member(other_clinic, Role.OWNER, email="boss@other.example")
     return {"own": build(clinic, owner), "other": build(other_clinic, other_owner)}
