@@ -10,6 +10,7 @@ const files = {
   "htmx.min.js": "node_modules/htmx.org/dist/htmx.min.js",
   "alpine.min.js": "node_modules/@alpinejs/csp/dist/cdn.min.js",
   "app.js": "frontend/app.js",
+  "shared.js": "frontend/shared.js",
   "photos.js": "frontend/photos.js",
   "chart.js": "frontend/chart.js",
   "event-calendar.min.js": "node_modules/@event-calendar/build/dist/event-calendar.min.js",

@@ -62,28 +62,8 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      var value = attrs[name];
-      if (value === null || value === undefined || value === false) {
-        return;
-      }
-      if (name === "text") {
-        node.textContent = value;
-      } else if (name === "value") {
-        node.value = value;
-      } else {
-        node.setAttribute(name, value === true ? "" : value);
-      }
-    });
-    (children || []).forEach(function (child) {
-      if (child) {
-        node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-      }
-    });
-    return node;
-  }
+  var el = window.Medspa.el;
+
 
   function svg(tag, attrs, text) {
     var node = document.createElementNS(SVG, tag);
@@ -716,47 +696,12 @@
   // The optional drawn signature: pointer strokes on a canvas, sent as a PNG data URL.
   var pad = document.querySelector("[data-signature-pad]");
   if (pad) {
-    var canvas = pad.querySelector("[data-signature-canvas]");
     var field = pad.querySelector("input[name=signature_image]");
-    var ctx = canvas.getContext("2d");
-    var drawing = false;
-    var drawn = false;
-    ctx.lineWidth = 3;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = "#0f172a";
-    var at = function (event) {
-      var box = canvas.getBoundingClientRect();
-      return [
-        ((event.clientX - box.left) / box.width) * canvas.width,
-        ((event.clientY - box.top) / box.height) * canvas.height,
-      ];
-    };
-    canvas.addEventListener("pointerdown", function (event) {
-      event.preventDefault();
-      canvas.setPointerCapture(event.pointerId);
-      drawing = true;
-      var p = at(event);
-      ctx.beginPath();
-      ctx.moveTo(p[0], p[1]);
+    var signature = window.Medspa.signaturePad(pad.querySelector("[data-signature-canvas]"), function (image) {
+      field.value = image;
     });
-    canvas.addEventListener("pointermove", function (event) {
-      if (!drawing) return;
-      var p = at(event);
-      ctx.lineTo(p[0], p[1]);
-      ctx.stroke();
-      drawn = true;
-    });
-    var finish = function () {
-      if (!drawing) return;
-      drawing = false;
-      if (drawn) field.value = canvas.toDataURL("image/png");
-    };
-    canvas.addEventListener("pointerup", finish);
-    canvas.addEventListener("pointercancel", finish);
     pad.querySelector("[data-signature-clear]").addEventListener("click", function () {
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
-      drawn = false;
+      signature.clear();
       field.value = "";
     });
   }

@@ -8,21 +8,8 @@
   var CHOICE = { select: true, multiselect: true };
   var STRUCTURED = { face_chart: "Face chart diagram", products: "Products and lots table", photos: "Photo set", signature: "Signature pad" };
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      var value = attrs[name];
-      if (value === false || value === null || value === undefined) return;
-      if (name === "text") node.textContent = value;
-      else if (name === "className") node.className = value;
-      else if (value === true) node.setAttribute(name, "");
-      else node.setAttribute(name, value);
-    });
-    (children || []).forEach(function (child) {
-      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
+  var el = window.Medspa.el;
+
 
   function slug(text) {
     var key = String(text || "")

@@ -629,10 +629,7 @@
     var typed = typePanel.querySelector("input");
     var toDrawn = wrap.querySelector("[data-signature-drawn]");
     var canvas = wrap.querySelector("[data-signature-canvas]");
-    var ctx = canvas.getContext("2d");
     var where = "signatures." + wrap.getAttribute("data-field");
-    var drawing = false;
-    var marked = false;
 
     // One way to sign at a time: the pad, or the typed-name box.
     function mode(which) {
@@ -642,51 +639,12 @@
       toDrawn.hidden = which !== "typed";
     }
 
-    ctx.lineWidth = 3;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = "#0f172a";
-
-    function at(event) {
-      var box = canvas.getBoundingClientRect();
-      return [((event.clientX - box.left) / box.width) * canvas.width, ((event.clientY - box.top) / box.height) * canvas.height];
-    }
-    canvas.addEventListener("pointerdown", function (event) {
-      event.preventDefault();
-      if (canvas.setPointerCapture) {
-        canvas.setPointerCapture(event.pointerId);
-      }
-      drawing = true;
-      var p = at(event);
-      ctx.beginPath();
-      ctx.moveTo(p[0], p[1]);
+    var pad = window.Medspa.signaturePad(canvas, function (drawn) {
+      image.value = drawn;
+      setError(where, "");
     });
-    canvas.addEventListener("pointermove", function (event) {
-      if (!drawing) {
-        return;
-      }
-      event.preventDefault();
-      var p = at(event);
-      ctx.lineTo(p[0], p[1]);
-      ctx.stroke();
-      marked = true;
-    });
-    function finish() {
-      if (!drawing) {
-        return;
-      }
-      drawing = false;
-      if (marked) {
-        image.value = canvas.toDataURL("image/png");
-        setError(where, "");
-      }
-    }
-    canvas.addEventListener("pointerup", finish);
-    canvas.addEventListener("pointercancel", finish);
-    canvas.addEventListener("pointerleave", finish);
     wrap.querySelector("[data-signature-clear]").addEventListener("click", function () {
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
-      marked = false;
+      pad.clear();
       image.value = "";
     });
     wrap.querySelector("[data-signature-typed]").addEventListener("click", function () {

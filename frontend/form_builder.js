@@ -15,22 +15,8 @@
   var TEXT = { short_text: true, long_text: true };
   var MAX_DEPTH = 2; // groups inside the top group: one level of nesting in the editor
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) {
-      var value = attrs[name];
-      if (value === false || value === null || value === undefined) return;
-      if (name === "text") node.textContent = value;
-      else if (name === "className") node.className = value;
-      else if (name === "value") node.value = value;
-      else if (value === true) node.setAttribute(name, "");
-      else node.setAttribute(name, value);
-    });
-    (children || []).forEach(function (child) {
-      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
+  var el = window.Medspa.el;
+
 
   function slug(text, fallback) {
     var key = String(text || "")

@@ -26,6 +26,23 @@ CONSENT_ANSWERS = {
     "printed_name": "Ava Lopez",
 }
 
+# A complete medical history (library form) offering medications and allergies to the profile.
+HISTORY_ANSWERS = {
+    "date_of_birth": "1990-04-01",
+    "conditions": ["None of these"],
+    "pregnant": "no",
+    "smoker": "no",
+    "takes_medications": "yes",
+    "takes_medications_detail": "Vitamin D",
+    "blood_thinners": "no",
+    "isotretinoin": "no",
+    "has_allergies": "yes",
+    "has_allergies_detail": "Latex",
+    "prior_reaction": "no",
+    "accurate": True,
+    "printed_name": "Ava Lopez",
+}
+
 
 def drawn_signature() -> str:
     """A small PNG of a scribble as a signature pad's data URL."""

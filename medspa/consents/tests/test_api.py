@@ -15,7 +15,7 @@ from django.test import Client
 
 from medspa.consents import selectors, services
 from medspa.consents.models import Form, FormLink, FormRequirement, FormRevocation, FormSubmission, FormVersion
-from medspa.consents.tests.fixtures import CONSENT_ANSWERS, TYPED, drawn_signature
+from medspa.consents.tests.fixtures import CONSENT_ANSWERS, HISTORY_ANSWERS, TYPED, drawn_signature
 from medspa.core.models import AuditEvent
 from medspa.core.permissions import Role
 
@@ -51,21 +51,6 @@ SCREENING_ANSWERS = {
     "neuromuscular": "no",
     "aminoglycosides": "no",
     "toxin_allergy": "no",
-}
-HISTORY_ANSWERS = {
-    "date_of_birth": "1990-04-01",
-    "conditions": ["None of these"],
-    "pregnant": "no",
-    "smoker": "no",
-    "takes_medications": "yes",
-    "takes_medications_detail": "Vitamin D",
-    "blood_thinners": "no",
-    "isotretinoin": "no",
-    "has_allergies": "yes",
-    "has_allergies_detail": "Latex",
-    "prior_reaction": "no",
-    "accurate": True,
-    "printed_name": "Ava Lopez",
 }
 
 

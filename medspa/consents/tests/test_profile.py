@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from medspa.consents import selectors, services
 from medspa.consents.profile import patient_timeline_entries
-from medspa.consents.tests.test_views import HISTORY_ANSWERS, submit
+from medspa.consents.tests.fixtures import HISTORY_ANSWERS
+from medspa.consents.tests.test_views import submit
 from medspa.core.models import AuditEvent
 from medspa.core.permissions import Role
 

@@ -15,7 +15,7 @@ from medspa.charting.models import ChartSignature
 from medspa.consents import selectors, services
 from medspa.consents.choices import FormStatus, ProfileReview
 from medspa.consents.models import FormLink, FormRevocation, FormSubmission, FormVersion
-from medspa.consents.tests.fixtures import CONSENT_ANSWERS, TYPED, book_visit, drawn_signature
+from medspa.consents.tests.fixtures import CONSENT_ANSWERS, HISTORY_ANSWERS, TYPED, book_visit, drawn_signature
 from medspa.core.actors import Actor
 from medspa.core.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied
 from medspa.core.models import AuditEvent
@@ -252,22 +252,7 @@ def test_draft_save_and_resume(forms_world):
 def test_prefill_from_previous_answers_never_signatures(forms_world):
     w = forms_world
     history = w.form("medical-history")
-    answers = {
-        "date_of_birth": "1990-04-01",
-        "conditions": ["None of these"],
-        "pregnant": "no",
-        "smoker": "no",
-        "takes_medications": "yes",
-        "takes_medications_detail": "Vitamin D",
-        "blood_thinners": "no",
-        "isotretinoin": "no",
-        "has_allergies": "yes",
-        "has_allergies_detail": "Latex",
-        "prior_reaction": "no",
-        "accurate": True,
-        "printed_name": "Ava Lopez",
-    }
-    _sent, submission, _ = _submit(w, answers=answers, form=history)
+    _sent, submission, _ = _submit(w, answers=HISTORY_ANSWERS, form=history)
     assert submission.profile_review == ProfileReview.PENDING
     assert submission.profile_updates == {"medications": "Vitamin D", "allergies": "Latex"}
     again = _send(w, history)
@@ -472,3 +457,23 @@ def test_medical_history_answers_need_clinical_access(forms_world):
     assert selectors.submission_get(actor=w.as_md, submission_id=submission.pk).pk == submission.pk
     _sent, consent, _ = _submit(w)
     assert selectors.submission_get(actor=w.actor(w.front_desk), submission_id=consent.pk).pk == consent.pk
+
+
+def test_the_verify_command_exits_non_zero_on_a_mismatch(forms_world):
+    import io
+
+    from django.core.management import call_command
+
+    from medspa.core.audit import append_only_suspended
+
+    _sent, submission, _ = _submit(forms_world)
+    out = io.StringIO()
+    call_command("consents_verify", stdout=out)
+    assert "Submitted forms intact: 1 verified" in out.getvalue()
+    with append_only_suspended():
+        FormSubmission.objects.filter(pk=submission.pk).update(signer_name="Someone Else")
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as raised:
+        call_command("consents_verify", stderr=err)
+    assert raised.value.code == 1 and f"submission {submission.pk}: signature hash mismatch" in err.getvalue()
+    assert AuditEvent.objects.filter(action="consents.verified", outcome="failure").exists()

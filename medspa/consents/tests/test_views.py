@@ -15,28 +15,12 @@ from django.utils import timezone
 from medspa.consents import selectors, services
 from medspa.consents.choices import FormStatus, ProfileReview
 from medspa.consents.models import FormLink, FormRevocation, FormSubmission
-from medspa.consents.tests.fixtures import CONSENT_ANSWERS, TYPED, book_visit, drawn_signature
+from medspa.consents.tests.fixtures import CONSENT_ANSWERS, HISTORY_ANSWERS, TYPED, book_visit, drawn_signature
 from medspa.core.models import AuditEvent
 from medspa.core.permissions import Role
 from medspa.patients.models import Allergy, Patient
 
 pytestmark = pytest.mark.django_db
-
-HISTORY_ANSWERS = {
-    "date_of_birth": "1990-04-01",
-    "conditions": ["None of these"],
-    "pregnant": "no",
-    "smoker": "no",
-    "takes_medications": "yes",
-    "takes_medications_detail": "Vitamin D",
-    "blood_thinners": "no",
-    "isotretinoin": "no",
-    "has_allergies": "yes",
-    "has_allergies_detail": "Latex",
-    "prior_reaction": "no",
-    "accurate": True,
-    "printed_name": "Ava Lopez",
-}
 
 
 def submit(world, *, form=None, answers=None, signatures=None, appointment_id=None) -> FormSubmission:
