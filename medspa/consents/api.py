@@ -20,7 +20,7 @@ from ninja import Query, Router, Status
 
 from medspa.accounts.auth import needs
 from medspa.consents import selectors, services
-from medspa.consents.choices import FormKind, FormStatus
+from medspa.consents.choices import FormStatus
 from medspa.consents.models import Form, FormSubmission, FormVersion
 from medspa.consents.schemas import (
     FormIn,
@@ -51,8 +51,6 @@ router = Router(tags=["forms"])
 VIEW = needs("consents.view")
 SEND = needs("consents.send")
 MANAGE = needs("consents.manage")
-# Forms whose answers are clinical: shown only to roles that see the clinical record.
-CLINICAL_KINDS = frozenset({FormKind.INTAKE, FormKind.ASSESSMENT})
 LINK_SUBMITS_PER_IP_PER_MINUTE = 30
 
 
@@ -202,7 +200,7 @@ def submission_json(actor, submission: FormSubmission) -> dict:
     revocation = selectors.submission_revocation(submission=submission)
     revoked_at = revocation.revoked_at if revocation else None
     clinical = actor.can("patients.view_clinical")
-    withheld = submission.form.kind in CLINICAL_KINDS and not clinical
+    withheld = not selectors.content_visible(actor, submission)
     return {
         **submission_row(submission, revoked_at, timezone.now()),
         "patient_name": submission.patient.display_name,
@@ -443,7 +441,7 @@ def appointment_forms(request: HttpRequest, appointment_id: UUID):
 def submission_detail(request: HttpRequest, submission_id: UUID):
     """What the patient saw and signed, with the signatures and hashes (the read is audited).
     Intake and assessment answers go only to roles that see the clinical record."""
-    submission = selectors.submission_get(actor=request.auth, submission_id=submission_id, via="api")
+    submission = selectors.submission_get(actor=request.auth, submission_id=submission_id, via="api", content=False)
     return submission_json(request.auth, submission)
 
 

@@ -22,6 +22,8 @@ from medspa.core.actors import Actor
 from medspa.scheduling.choices import AppointmentStatus
 from medspa.scheduling.models import Appointment
 
+# Photo permissions whose answer the profile's flags already record (a release gives them).
+FLAGS = {"clinical": "clinical_photo_consent", "marketing": "photo_marketing_consent"}
 MEDICATIONS = ["Spironolactone 50 mg", "Levothyroxine 75 mcg", "Vitamin D 2000 IU", "Oral contraceptive"]
 ALLERGIES = ["Penicillin", "Latex", "Sulfa drugs"]
 
@@ -56,12 +58,15 @@ def _require(system: Actor) -> None:
 
 def demo_answers(definition: dict, patient, rng: random.Random) -> dict:
     """Plausible answers to every question a patient would be shown: mostly "no" to health
-    questions, a medication or allergy now and then, photo permissions chosen at random."""
+    questions, a medication or allergy now and then, clinical and marketing photo permissions
+    as the profile records them, the other photo uses at random."""
     answers: dict = {}
     for field in all_fields(definition):
         key, kind, options = field["key"], field["type"], field["options"]
         if kind == FieldType.YES_NO:
-            if field.get("permission"):
+            if field.get("permission") in FLAGS:  # the consent the profile already records
+                answers[key] = "yes" if getattr(patient, FLAGS[field["permission"]]) else "no"
+            elif field.get("permission"):
                 answers[key] = rng.choice(["yes", "yes", "no"])
             elif key in ("takes_medications", "has_allergies"):
                 answers[key] = "yes" if rng.random() < 0.3 else "no"

@@ -92,10 +92,13 @@ def form_submissions(*, actor: Actor, form_id) -> QuerySet[FormSubmission]:
     return rows
 
 
-def submission_get(*, actor: Actor, submission_id, audit: str = "form_submission.viewed", via: str = "page"):
+def submission_get(
+    *, actor: Actor, submission_id, audit: str = "form_submission.viewed", via: str = "page", content: bool = True
+):
     """One submission with its version (the read is audited; `audit=""` when the caller audits).
-    Medical history and assessments are clinical: reading their answers also needs
-    `patients.view_clinical` (consents, releases and policies need only `consents.view`)."""
+    Medical history and assessments are clinical: showing their answers (`content`) also needs
+    `patients.view_clinical` (consents, releases and policies need only `consents.view`); a
+    caller that withholds the answers asks with `content=False`."""
     submission = (
         submissions_for(actor)
         .select_related("form", "version", "patient", "appointment")
@@ -104,13 +107,18 @@ def submission_get(*, actor: Actor, submission_id, audit: str = "form_submission
     )
     if submission is None:
         raise NotFound()
-    if submission.form.kind in CLINICAL_KINDS and not actor.can(CLINICAL):
+    if content and not content_visible(actor, submission):
         raise PermissionDenied("Medical history and assessments are clinical information.", permission=CLINICAL)
     if audit:
         audit_record(
             action=audit, actor=actor, obj=submission, patient_id=str(submission.patient_id), changes={"via": via}
         )
     return submission
+
+
+def content_visible(actor: Actor, submission: FormSubmission) -> bool:
+    """Whether the actor may see the submission's answers (clinical forms need clinical access)."""
+    return submission.form.kind not in CLINICAL_KINDS or actor.can(CLINICAL)
 
 
 def record_ids(clinic_id, patient_ids) -> dict:

@@ -19,6 +19,7 @@ SYSTEM_SWEEPS = {
     "purge_expired_credentials": "drops expired API tokens and sessions",
     "patient_import_sweep": "re-queues patient imports as patient_import_task(clinic_id, ...)",
     "booking_holds_expire": "releases every clinic's lapsed booking holds (each row carries its clinic)",
+    "consents_remind": "reminds patients of open form links before their visit (each link carries its clinic)",
 }
 JOB_DECORATORS = {"db_task", "task"}
 PERIODIC_DECORATORS = {"db_periodic_task", "periodic_task"}
