@@ -68,7 +68,8 @@ def tab_context(request: HttpRequest, patient, *, form: SendForm | None = None, 
     for submission in selectors.patient_submissions(actor=actor, patient_id=patient.pk):
         state = selectors.submission_state(submission, revoked=submission.revoked_at is not None, at=now)
         label, tone = state_badge(state)
-        rows.append({"submission": submission, "state": state, "label": label, "tone": tone})
+        readable = selectors.content_visible(actor, submission)  # clinical answers need clinical access
+        rows.append({"submission": submission, "state": state, "label": label, "tone": tone, "readable": readable})
     links = [
         link
         for link in selectors.patient_links(actor=actor, patient_id=patient.pk)[:LINKS_SHOWN]

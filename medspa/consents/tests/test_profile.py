@@ -110,3 +110,12 @@ def test_status_icon_for_none_complete_and_outstanding(forms_world):
     submit(w)
     standing = selectors.appointment_standing(actor=w.as_owner, appointment_id=w.appointment_id)
     assert 'data-consents="complete"' in _icon(standing)
+
+
+def test_the_front_desk_sees_a_medical_history_signed_but_not_its_answers(forms_world, login):
+    w = forms_world
+    history = submit(w, form=w.form("medical-history"), answers=HISTORY_ANSWERS)
+    body = login(w.front_desk).get(f"/patients/{w.patient.pk}/consents/").content.decode()
+    assert "Medical history" in body and f"/consents/submissions/{history.pk}/" not in body
+    body = login(w.provider).get(f"/patients/{w.patient.pk}/consents/").content.decode()
+    assert f"/consents/submissions/{history.pk}/" in body
