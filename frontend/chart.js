@@ -704,6 +704,7 @@
       signature.clear();
       field.value = "";
     });
+    pad.setAttribute("data-ready", "");
   }
 
   // Signing and discarding wait for the last edits to reach the server first.

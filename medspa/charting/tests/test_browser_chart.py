@@ -97,7 +97,9 @@ def test_provider_charts_signs_and_sees_the_manifest(page, clinic, owner, make_m
     expect(page.locator("#sign")).to_contain_text("Enter your password to sign.")
     assert not ChartSignature.objects.filter(chart=chart).exists()
 
-    # A drawn signature on the pad (optional), then the password.
+    # A drawn signature on the pad (optional), then the password; the page was reloaded by
+    # the refusal, so wait for its script to wire the pad before drawing.
+    expect(page.locator("[data-signature-pad][data-ready]")).to_be_attached()
     pad = page.locator("[data-signature-canvas]")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
