@@ -228,19 +228,22 @@ class Standing:
         return "complete" if self.ok else "missing"
 
 
+ID, NUMBER, EXPIRES = 0, 1, 2  # positions in a submission history row
+
+
 def _standing(required_forms, history, revoked, start) -> Standing:
     results = []
     for form in required_forms:
         subs = history.get(form["id"], [])
         status, chosen = FormStatus.MISSING, None
         for sub in subs:  # newest first
-            if sub["id"] in revoked:
+            if sub[ID] in revoked:
                 status, chosen = (FormStatus.REVOKED, sub) if chosen is None else (status, chosen)
                 continue
-            if sub["version__number"] < form["material_version"]:
+            if sub[NUMBER] < form["material_version"]:
                 status, chosen = (FormStatus.OUTDATED, sub) if chosen is None else (status, chosen)
                 continue
-            if sub["expires_at"] is not None and sub["expires_at"] <= start:
+            if sub[EXPIRES] is not None and sub[EXPIRES] <= start:
                 status, chosen = (FormStatus.EXPIRED, sub) if chosen is None else (status, chosen)
                 continue
             status, chosen = FormStatus.COMPLETE, sub
@@ -251,8 +254,8 @@ def _standing(required_forms, history, revoked, start) -> Standing:
                 name=form["name"],
                 kind=form["kind"],
                 status=status,
-                submission_id=chosen["id"] if chosen else None,
-                expires_at=chosen["expires_at"] if chosen else None,
+                submission_id=chosen[ID] if chosen else None,
+                expires_at=chosen[EXPIRES] if chosen else None,
             )
         )
     return Standing(tuple(results))
@@ -289,12 +292,13 @@ def standings(*, clinic_id, appointments: list[dict]) -> dict:
         )
         .annotate(revoked=Exists(FormRevocation.objects.filter(submission_id=OuterRef("pk"))))
         .order_by("-submitted_at")
-        .values("id", "patient_id", "form_id", "version__number", "expires_at", "revoked")
+        .values_list("id", "version__number", "expires_at", "patient_id", "form_id", "revoked")
     )
+    # Rows as tuples (a day's history is tens of thousands of rows): (id, number, expires_at, …).
     for sub in subs:
-        history[owner[sub["patient_id"]]][sub["form_id"]].append(sub)
-        if sub["revoked"]:
-            revoked.add(sub["id"])
+        history[owner[sub[3]]][sub[4]].append(sub)
+        if sub[5]:
+            revoked.add(sub[ID])
     result = {}
     for a in appointments:
         required: dict = {}
