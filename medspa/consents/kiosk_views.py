@@ -25,7 +25,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from medspa.consents import patient_views, selectors, services
 from medspa.core import ratelimit
 from medspa.core.access import requires
-from medspa.core.audit import audit_record
 from medspa.core.choices import AuditOutcome
 from medspa.core.errors import Conflict, DomainError, InvalidInput, NotFound, TooManyRequests
 from medspa.core.http import render_page
@@ -64,14 +63,11 @@ def _keep(request: HttpRequest, lock: dict) -> None:
 
 
 def _audit(request: HttpRequest, action: str, lock: dict | None, *, outcome: str = AuditOutcome.SUCCESS, **changes):
-    patient_id = (lock or {}).get("patient", "")
-    audit_record(
-        action=action,
+    services.kiosk_record(
         actor=request.actor,
+        event=action,
+        patient_id=(lock or {}).get("patient", ""),
         outcome=outcome,
-        object_type="patients.patient" if patient_id else "",
-        object_id=patient_id,
-        patient_id=patient_id,
         changes=changes or None,
     )
 

@@ -360,3 +360,23 @@ def link_resolve(token: str, *, for_update: bool = False) -> FormLink:
     if link.submission_id is None and (link.cancelled_at is not None or link.expires_at <= timezone.now()):
         raise Gone("This link has expired. Ask the clinic to send you a new one.", code="link_expired")
     return link
+
+
+KIOSK_EVENTS = frozenset({"kiosk.finished", "kiosk.unlocked", "kiosk.unlock_failed"})
+
+
+def kiosk_record(*, actor: Actor, event: str, patient_id: str = "", outcome: str = "success", changes=None) -> None:
+    """Record what happened on a tablet in kiosk mode (the queue finished, the staff member
+    unlocked it, or failed to): the session's lock is the view's; the record is ours."""
+    if event not in KIOSK_EVENTS:
+        raise ValueError(f"Unknown kiosk event {event!r}")
+    with transaction.atomic():
+        audit_record(
+            action=event,
+            actor=actor,
+            outcome=outcome,
+            object_type="patients.patient" if patient_id else "",
+            object_id=patient_id,
+            patient_id=patient_id,
+            changes=changes or None,
+        )
